@@ -1,0 +1,37 @@
+"""adaptive_runner: adaptive sampling of expensive functions.
+
+A *learner* proposes the most informative points, a *runner* evaluates them in parallel and tells
+the results back, until a *goal* is met. Compatible with the public API of python-adaptive:
+``import adaptive_runner as adaptive``.
+"""
+
+from adaptive_runner import utils
+from adaptive_runner.learners import BaseLearner, DataSaver, SequenceLearner, make_datasaver
+from adaptive_runner.runner import (
+    AsyncRunner,
+    BlockingRunner,
+    Runner,
+    SequentialExecutor,
+    auto_goal,
+    replay_log,
+    simple,
+    stop_after,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncRunner",
+    "BaseLearner",
+    "BlockingRunner",
+    "DataSaver",
+    "Runner",
+    "SequenceLearner",
+    "SequentialExecutor",
+    "auto_goal",
+    "make_datasaver",
+    "replay_log",
+    "simple",
+    "stop_after",
+    "utils",
+]

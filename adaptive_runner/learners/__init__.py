@@ -1,0 +1,7 @@
+"""Learners: pure ask/tell state machines that choose where to evaluate a function next."""
+
+from adaptive_runner.learners.base import BaseLearner
+from adaptive_runner.learners.data_saver import DataSaver, make_datasaver
+from adaptive_runner.learners.sequence_learner import SequenceLearner
+
+__all__ = ["BaseLearner", "DataSaver", "SequenceLearner", "make_datasaver"]

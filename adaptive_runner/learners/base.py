@@ -1,0 +1,253 @@
+"""The learner protocol: the abstract :class:`BaseLearner` and helpers shared by learners.
+
+A learner is a pure state machine. ``ask`` proposes points, ``tell`` records results. It owns no
+threads, reads no clock and prints nothing, so the same sequence of calls always gives the same
+state; that is what lets ``replay_log`` reproduce a run and lets a checkpoint be replayed.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import inspect
+import numbers
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+import cloudpickle
+import numpy as np
+
+from adaptive_runner import persistence
+
+__all__ = ["BaseLearner", "hashable_key"]
+
+
+def hashable_key(point: Any) -> Hashable:
+    """A hashable stand-in for ``point``; equal points give equal keys.
+
+    Points that are already hashable are returned unchanged, so the common case costs one
+    ``hash`` call. Lists, dicts, sets and arrays are frozen recursively.
+    """
+    try:
+        hash(point)
+    except TypeError:
+        return _freeze(point)
+    return point
+
+
+def _freeze(obj: Any) -> Hashable:
+    if isinstance(obj, np.ndarray):
+        return ("ndarray", obj.shape, obj.dtype.str, obj.tobytes())
+    if isinstance(obj, dict):
+        return ("dict", frozenset((hashable_key(k), _freeze(v)) for k, v in obj.items()))
+    if isinstance(obj, list | tuple):
+        return (type(obj).__name__, tuple(_freeze(v) for v in obj))
+    if isinstance(obj, set | frozenset):
+        return ("set", frozenset(_freeze(v) for v in obj))
+    try:
+        hash(obj)
+    except TypeError:
+        return ("pickled", cloudpickle.dumps(obj))
+    return obj
+
+
+def check_ask_n(n: Any) -> int:
+    """Validate the ``n`` argument of ``ask``: a non-negative integer."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"ask(n): n must be a non-negative integer, got n={n!r}")
+    return int(n)
+
+
+def default_function_args(function: Callable) -> dict[str, Any]:
+    """The parameters of ``function`` that have default values (seeing through partials)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return {}
+    return {
+        name: p.default
+        for name, p in signature.parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def function_args_from_dataframe(df: Any, function_prefix: str) -> dict[str, Any]:
+    """The ``function_prefix``-prefixed columns of ``df`` as keyword arguments (first row)."""
+    kwargs = {}
+    for column in df.columns:
+        if isinstance(column, str) and column.startswith(function_prefix) and len(df):
+            kwargs[column[len(function_prefix) :]] = df[column].iloc[0]
+    return kwargs
+
+
+def bind_function_args(function: Callable, kwargs: dict[str, Any]) -> Callable:
+    """``function`` with ``kwargs`` bound when they differ from its defaults."""
+    defaults = default_function_args(function)
+    unknown = sorted(set(kwargs) - set(defaults))
+    if unknown:
+        raise ValueError(
+            f"the dataframe holds function arguments {unknown} that the learner's function "
+            f"does not take as keyword arguments with defaults (it takes {sorted(defaults)})"
+        )
+    changed = {k: v for k, v in kwargs.items() if not _same(defaults[k], v)}
+    return functools.partial(function, **changed) if changed else function
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.all(a == b)) if np.shape(a) == np.shape(b) else False
+    except Exception:
+        return False
+
+
+def require_pandas():
+    """Import pandas or explain how to get it."""
+    try:
+        import pandas
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "pandas is needed for to_dataframe/load_dataframe; install it with "
+            "`pip install 'adaptive-runner[notebook]'` or `pip install pandas`"
+        ) from e
+    return pandas
+
+
+def _restore_learner(cls: type, settings_blob: bytes, data: Any) -> BaseLearner:
+    learner = cls(**cloudpickle.loads(settings_blob))
+    learner._set_data(data)
+    return learner
+
+
+class BaseLearner(abc.ABC):
+    """The protocol every learner follows.
+
+    Subclasses implement ``ask``, ``tell``, ``tell_pending``, ``loss``, ``remove_unfinished``,
+    ``_get_data``/``_set_data`` (the learner's told data, used by saving, pickling and
+    ``copy_from``) and ``_settings`` (the constructor arguments, used by ``new`` and pickling).
+
+    Attributes
+    ----------
+    function
+        The function being learned; the runner evaluates ``learner.function(point)``.
+    data
+        What was told, keyed by point (or by the learner's own key, see ``point_key``).
+    pending_points
+        Points asked (with ``tell_pending=True``) and not told yet.
+    """
+
+    function: Callable
+    data: Any
+    pending_points: Any
+
+    # ---- the abstract core -------------------------------------------------------------------
+    @abc.abstractmethod
+    def ask(self, n: int, tell_pending: bool = True) -> tuple[list, list[float]]:
+        """Return the ``n`` most useful points and the loss improvement each is expected to bring.
+
+        With ``tell_pending`` the points are registered as pending, so the next ``ask`` does not
+        return them again. Fewer than ``n`` points are returned only when the learner has no more.
+        """
+
+    @abc.abstractmethod
+    def tell(self, x: Any, y: Any) -> None:
+        """Record that ``function(x) == y``."""
+
+    @abc.abstractmethod
+    def tell_pending(self, x: Any) -> None:
+        """Register ``x`` as being evaluated."""
+
+    @abc.abstractmethod
+    def loss(self, real: bool = True) -> float:
+        """The learner's current loss; ``real=False`` counts pending points as if they were done."""
+
+    @abc.abstractmethod
+    def remove_unfinished(self) -> None:
+        """Forget all pending points."""
+
+    @abc.abstractmethod
+    def _get_data(self) -> Any:
+        """The told data in a picklable form that ``_set_data`` accepts."""
+
+    @abc.abstractmethod
+    def _set_data(self, data: Any) -> None:
+        """Tell the learner ``data`` as returned by ``_get_data``."""
+
+    @abc.abstractmethod
+    def _settings(self) -> dict[str, Any]:
+        """The keyword arguments that construct an empty learner with the same settings."""
+
+    # ---- shared behaviour ----------------------------------------------------------------------
+    @property
+    def npoints(self) -> int:
+        """Number of points told."""
+        return len(self.data)
+
+    def tell_many(self, xs: Iterable, ys: Iterable) -> None:
+        """Tell many results at once (learners override this with a faster bulk update)."""
+        xs, ys = list(xs), list(ys)
+        if len(xs) != len(ys):
+            raise ValueError(f"tell_many: got {len(xs)} points but {len(ys)} values")
+        for x, y in zip(xs, ys, strict=True):
+            self.tell(x, y)
+
+    def point_key(self, point: Any) -> Hashable:
+        """A hashable key identifying ``point`` (the key it has in ``data``)."""
+        return hashable_key(point)
+
+    def new(self) -> BaseLearner:
+        """A fresh, empty learner with the same function and every same setting."""
+        return type(self)(**self._settings())
+
+    def copy_from(self, other: BaseLearner) -> None:
+        """Tell this learner all the data of ``other``."""
+        self._set_data(other._get_data())
+
+    def save(self, fname: Any, compress: bool = True) -> None:
+        """Save the learner's data to ``fname`` (atomic: a crash never leaves a broken file)."""
+        persistence.save(fname, self._get_data(), compress=compress)
+
+    def load(self, fname: Any, compress: bool = True) -> None:
+        """Tell the learner the data saved in ``fname`` by :meth:`save`."""
+        self._set_data(persistence.load(fname, compress=compress))
+
+    def __reduce__(self):
+        # The settings (including the function) go through cloudpickle, so a learner of a lambda
+        # or a closure pickles with the standard pickle module too.
+        return (
+            _restore_learner,
+            (type(self), cloudpickle.dumps(self._settings()), self._get_data()),
+        )
+
+    def to_numpy(self) -> np.ndarray:
+        """The data as a NumPy array, one row per point."""
+        raise NotImplementedError(f"{type(self).__name__} has no to_numpy")
+
+    def to_dataframe(self, *args: Any, **kwargs: Any) -> Any:
+        """The data as a pandas DataFrame (pandas is imported lazily)."""
+        raise NotImplementedError(f"{type(self).__name__} has no to_dataframe")
+
+    def load_dataframe(self, df: Any, *args: Any, **kwargs: Any) -> None:
+        """Tell the learner the data of a DataFrame made by :meth:`to_dataframe`."""
+        raise NotImplementedError(f"{type(self).__name__} has no load_dataframe")
+
+    def plot(self, *args: Any, **kwargs: Any) -> Any:
+        """A holoviews plot of the learner (holoviews is imported lazily)."""
+        raise NotImplementedError(f"{type(self).__name__} has no plot")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} npoints={self.npoints}>"
+
+
+def add_function_columns(
+    df: Any, function: Callable, with_default_function_args: bool, function_prefix: str
+) -> None:
+    """Add one column per defaulted argument of ``function`` to ``df`` (in place)."""
+    if not with_default_function_args:
+        return
+    for name, value in default_function_args(function).items():
+        df[function_prefix + name] = [value] * len(df)
+
+
+def as_sequence(values: Any) -> Sequence:
+    """``values`` as a list (accepts any iterable, including NumPy arrays)."""
+    return list(values)

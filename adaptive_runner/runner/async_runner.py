@@ -1,0 +1,188 @@
+"""AsyncRunner: runs a learner on an asyncio task, so a notebook or async program stays usable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from adaptive_runner.runner.core import RunnerCore
+from adaptive_runner.runner.eventloop import current_or_new_loop
+from adaptive_runner.runner.saving import check_interval, make_saver, periodic_saving
+
+__all__ = ["AsyncRunner", "Runner"]
+
+
+class AsyncRunner(RunnerCore):
+    """Evaluate a learner's function in parallel until a goal is met, on an asyncio task.
+
+    Inside a running event loop (Jupyter, ``asyncio.run``) the run starts at once in the
+    background; ``await runner`` (or ``await runner.task``) waits for it. In a plain script, call
+    :meth:`block_until_done`.
+
+    Parameters
+    ----------
+    learner
+        The learner to run.
+    goal
+        ``goal(learner) -> bool``; or give exactly one of the ``*_goal`` keywords instead. With no
+        goal the run goes on until cancelled, or until a learner that finishes by itself is done.
+    loss_goal, npoints_goal, end_time_goal, duration_goal
+        Stop when ``learner.loss() <= loss_goal``, when ``learner.npoints >= npoints_goal``, at the
+        ``datetime`` ``end_time_goal``, or ``duration_goal`` (``timedelta`` or seconds) after the
+        start of the run.
+    executor
+        Where to evaluate: a ``concurrent.futures`` executor, ``loky.get_reusable_executor()``
+        (the default), ``SequentialExecutor()``, ... ``async def`` functions take no executor.
+    ntasks
+        How many evaluations run at once; defaults to the executor's number of workers.
+    log
+        Record every ``ask`` and ``tell`` in ``runner.log`` (see :func:`replay_log`).
+    shutdown_executor
+        Shut the executor down when the run ends.
+    retries
+        How many times a point whose evaluation raised is tried again.
+    raise_if_retries_exceeded
+        After the retries: fail the run with the error (True) or put the point in
+        ``runner.failed`` and go on (False).
+    ioloop
+        The event loop to run on (default: the running one, else a new one).
+    allow_running_forever
+        Allow a run without a goal (it then ends only when cancelled).
+
+    Examples
+    --------
+    >>> runner = AsyncRunner(learner, npoints_goal=100)   # doctest: +SKIP
+    >>> await runner                                       # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        learner: Any,
+        goal: Callable[[Any], bool] | None = None,
+        *,
+        loss_goal: float | None = None,
+        npoints_goal: int | None = None,
+        end_time_goal: Any = None,
+        duration_goal: Any = None,
+        executor: Any = None,
+        ntasks: int | None = None,
+        log: bool = False,
+        shutdown_executor: bool = False,
+        ioloop: asyncio.AbstractEventLoop | None = None,
+        retries: int = 0,
+        raise_if_retries_exceeded: bool = True,
+        allow_running_forever: bool = True,
+    ) -> None:
+        super().__init__(
+            learner,
+            goal,
+            loss_goal=loss_goal,
+            npoints_goal=npoints_goal,
+            end_time_goal=end_time_goal,
+            duration_goal=duration_goal,
+            executor=executor,
+            ntasks=ntasks,
+            log=log,
+            shutdown_executor=shutdown_executor,
+            retries=retries,
+            raise_if_retries_exceeded=raise_if_retries_exceeded,
+            allow_running_forever=allow_running_forever,
+        )
+        if ioloop is None:
+            ioloop, _ = current_or_new_loop()
+        self.ioloop = ioloop
+        self._prepare(ioloop)
+        self.task: asyncio.Task = ioloop.create_task(self._run())
+        # the run reports its own errors (status(), block_until_done, await); retrieving the
+        # exception here keeps asyncio from printing "Task exception was never retrieved"
+        self.task.add_done_callback(_retrieve_exception)
+
+    def __await__(self):
+        return self.task.__await__()
+
+    def status(self) -> str:
+        """``"running"``, ``"cancelled"``, ``"failed"`` or ``"finished"``."""
+        if not self.task.done():
+            # while the run winds down (final save, last status line) its outcome is known
+            return self.outcome or "running"
+        if self.task.cancelled():
+            return "cancelled"
+        if self.task.exception() is not None:
+            return "failed"
+        return "finished"
+
+    def cancel(self) -> None:
+        """Stop the run: evaluations in flight are cancelled, arrived results are kept."""
+        self.task.cancel()
+
+    def block_until_done(self) -> None:
+        """Run (or wait for) the run to its end; raises the run's error if it failed.
+
+        Raises
+        ------
+        RuntimeError
+            When called from inside the event loop the runner runs on (e.g. a Jupyter cell):
+            blocking there would freeze the run. Use ``await runner`` instead.
+        """
+        if self.ioloop.is_running():
+            raise RuntimeError(
+                "block_until_done() cannot be used while the runner's event loop is running "
+                "(e.g. inside Jupyter or an async function): use `await runner.task` "
+                "(or `await runner`) instead"
+            )
+        try:
+            self.ioloop.run_until_complete(self.task)
+        except KeyboardInterrupt:
+            self.task.cancel()
+            self.ioloop.run_until_complete(asyncio.wait([self.task]))
+            raise
+
+    def start_periodic_saving(
+        self,
+        save_kwargs: dict[str, Any] | None = None,
+        interval: float = 30,
+        method: Callable[..., Any] | None = None,
+    ) -> asyncio.Task:
+        """Save the learner every ``interval`` seconds, and once more when the run ends.
+
+        Parameters
+        ----------
+        save_kwargs
+            Keyword arguments for ``learner.save``, e.g. ``{"fname": "data.pickle"}``.
+        interval
+            Seconds between saves.
+        method
+            ``method(learner, **save_kwargs)`` saves instead of ``learner.save``.
+
+        Returns
+        -------
+        The saving task; it ends after the final save.
+        """
+        save = make_saver(save_kwargs, method)
+        return self._start_helper(periodic_saving(self, save, check_interval(interval)))
+
+    def live_info_terminal(
+        self, *, update_interval: float = 0.5, overwrite_previous: bool = True
+    ) -> asyncio.Task:
+        """Show the run's status in the terminal; returns the display task."""
+        # a thin forwarder: the display reads the runner, the runner does not depend on it
+        from adaptive_runner.display.terminal import live_info_terminal
+
+        return live_info_terminal(
+            self, update_interval=update_interval, overwrite_previous=overwrite_previous
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<AsyncRunner {self.status()} npoints={self.learner.npoints} "
+            f"goal={self.goal!r} ntasks={self.ntasks}>"
+        )
+
+
+def _retrieve_exception(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+Runner = AsyncRunner

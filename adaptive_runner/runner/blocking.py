@@ -1,0 +1,103 @@
+"""BlockingRunner: run a learner to its goal in the calling thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from adaptive_runner.runner.core import RunnerCore
+from adaptive_runner.runner.eventloop import new_event_loop
+from adaptive_runner.runner.executors import is_coroutine_function
+
+__all__ = ["BlockingRunner"]
+
+
+class BlockingRunner(RunnerCore):
+    """Evaluate a learner's function in parallel until the goal is met; returns when done.
+
+    Takes the same arguments as :class:`AsyncRunner` except ``ioloop``. The constructor runs the
+    whole job and raises the run's error if it fails. ``async def`` functions need the
+    :class:`AsyncRunner`.
+
+    Examples
+    --------
+    >>> runner = BlockingRunner(learner, npoints_goal=200)   # doctest: +SKIP
+    >>> runner.elapsed_time()                                 # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        learner: Any,
+        goal: Callable[[Any], bool] | None = None,
+        *,
+        loss_goal: float | None = None,
+        npoints_goal: int | None = None,
+        end_time_goal: Any = None,
+        duration_goal: Any = None,
+        executor: Any = None,
+        ntasks: int | None = None,
+        log: bool = False,
+        shutdown_executor: bool = False,
+        retries: int = 0,
+        raise_if_retries_exceeded: bool = True,
+        allow_running_forever: bool = False,
+    ) -> None:
+        if is_coroutine_function(getattr(learner, "function", None)):
+            raise ValueError(
+                "BlockingRunner cannot evaluate an async def function; use AsyncRunner "
+                "(`await runner` in async code, runner.block_until_done() in a script)"
+            )
+        super().__init__(
+            learner,
+            goal,
+            loss_goal=loss_goal,
+            npoints_goal=npoints_goal,
+            end_time_goal=end_time_goal,
+            duration_goal=duration_goal,
+            executor=executor,
+            ntasks=ntasks,
+            log=log,
+            shutdown_executor=shutdown_executor,
+            retries=retries,
+            raise_if_retries_exceeded=raise_if_retries_exceeded,
+            allow_running_forever=allow_running_forever,
+        )
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._run_on_private_loop()
+            return
+        # This thread already runs an event loop (e.g. Jupyter): run ours in a helper thread and
+        # block this one until it is done, as a blocking runner promises.
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                self._run_on_private_loop()
+            except BaseException as e:
+                errors.append(e)
+
+        thread = threading.Thread(target=target, name="adaptive_runner.BlockingRunner")
+        thread.start()
+        thread.join()
+        if errors:
+            raise errors[0]
+
+    def _run_on_private_loop(self) -> None:
+        loop = new_event_loop()
+        try:
+            self._prepare(loop)
+            task = loop.create_task(self._run())
+            try:
+                loop.run_until_complete(task)
+            except KeyboardInterrupt:
+                task.cancel()
+                loop.run_until_complete(asyncio.wait([task]))
+                raise
+        finally:
+            loop.close()
+
+    def __repr__(self) -> str:
+        return f"<BlockingRunner npoints={self.learner.npoints} goal={self.goal!r}>"

@@ -1,0 +1,425 @@
+"""The engine shared by the runners: slots that evaluate points, bookkeeping, goals and cleanup.
+
+Design. The run is one asyncio task that owns ``ntasks`` *slot* tasks. A slot takes a point
+(a retry first, else one the learner proposed), awaits its evaluation (an executor future, or the
+coroutine itself for ``async def`` functions, with no task per point), tells the learner, checks
+the goal and takes the next point. When a slot needs a point and none is buffered, it asks the
+learner for one point per free slot in a single ``ask`` call. Every step is O(1) in ``ntasks``:
+nothing ever scans the pending evaluations.
+
+When the goal is met, the run is cancelled, or it fails, the owner task stops every slot, tells
+the results that had already arrived, cancels the rest, leaves the learner with no pending
+points, and waits for its helper tasks (periodic saving, status display) to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import numbers
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Coroutine, Hashable
+from typing import Any
+
+from adaptive_runner.learners.base import hashable_key
+from adaptive_runner.runner.executors import (
+    CoroutineAdapter,
+    adapter_for,
+    default_executor,
+    is_coroutine_function,
+    timed_await,
+    timed_call,
+)
+from adaptive_runner.runner.goals import Goal, resolve_goal
+
+_NOTHING = object()
+
+
+class _CoroutineEvaluation:
+    """What ``pending_points`` shows for an ``async def`` evaluation: it can be cancelled alone."""
+
+    __slots__ = ("_cancel_requested", "_done", "_slot_task")
+
+    def __init__(self, slot_task: asyncio.Task) -> None:
+        self._slot_task = slot_task
+        self._cancel_requested = False
+        self._done = False
+
+    def cancel(self) -> bool:
+        if self._done or self._cancel_requested:
+            return False
+        self._cancel_requested = True
+        self._slot_task.cancel()
+        return True
+
+    def cancelled(self) -> bool:
+        return self._cancel_requested
+
+    def done(self) -> bool:
+        return self._done
+
+
+class RunnerCore:
+    """Bookkeeping and the asynchronous engine common to :class:`AsyncRunner` and
+    :class:`BlockingRunner`; not used directly."""
+
+    def __init__(
+        self,
+        learner: Any,
+        goal: Callable[[Any], bool] | None = None,
+        *,
+        loss_goal: float | None = None,
+        npoints_goal: int | None = None,
+        end_time_goal: Any = None,
+        duration_goal: Any = None,
+        executor: Any = None,
+        ntasks: int | None = None,
+        log: bool = False,
+        shutdown_executor: bool = False,
+        retries: int = 0,
+        raise_if_retries_exceeded: bool = True,
+        allow_running_forever: bool = True,
+    ) -> None:
+        for method in ("ask", "tell", "remove_unfinished"):
+            if not callable(getattr(learner, method, None)):
+                raise TypeError(
+                    f"learner must be a learner (no {method}()), got learner={learner!r}"
+                )
+        if not callable(getattr(learner, "function", None)):
+            raise TypeError(f"learner.function must be callable, got {learner.function!r}")
+        self.learner = learner
+        self.goal: Goal = resolve_goal(
+            goal,
+            loss_goal=loss_goal,
+            npoints_goal=npoints_goal,
+            end_time_goal=end_time_goal,
+            duration_goal=duration_goal,
+            learner=learner,
+            allow_running_forever=allow_running_forever,
+        )
+        if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+            raise ValueError(f"retries must be a non-negative integer, got retries={retries!r}")
+        if ntasks is not None and (
+            isinstance(ntasks, bool) or not isinstance(ntasks, numbers.Integral) or ntasks < 1
+        ):
+            raise ValueError(f"ntasks must be a positive integer or None, got ntasks={ntasks!r}")
+
+        self._function = learner.function
+        self._is_coroutine = is_coroutine_function(self._function)
+        if self._is_coroutine:
+            if executor is not None:
+                raise ValueError(
+                    f"learner.function is an async def function, which is awaited on the event "
+                    f"loop; it cannot run on executor={executor!r}. Leave executor=None (use "
+                    "ntasks= to limit concurrency) or pass a regular function."
+                )
+            self._adapter = CoroutineAdapter(ntasks)
+            self.executor = None
+        else:
+            self.executor = default_executor() if executor is None else executor
+            self._adapter = adapter_for(self.executor)
+            self._adapter.check_function(self._function)
+        self.ntasks: int = int(ntasks) if ntasks is not None else self._adapter.ncores
+        self.shutdown_executor = shutdown_executor
+        self.retries = int(retries)
+        self.raise_if_retries_exceeded = raise_if_retries_exceeded
+        self.log: list | None = [] if log else None
+
+        self._point_key: Callable[[Any], Hashable] = getattr(learner, "point_key", hashable_key)
+        self._failures: dict[Hashable, list] = {}  # key -> [point, number of failures]
+        self._tracebacks: dict[Hashable, tuple[Any, str]] = {}
+        self._failed: dict[Hashable, Any] = {}
+        self._retry_queue: deque = deque()
+        self._buffer: deque = deque()
+        self._in_flight: dict[int, tuple[Any, Any]] = {}
+        self._function_time = 0.0
+        self._n_idle = 0
+        self._stopping = False
+        self._helpers: list[asyncio.Task] = []
+        self._done_event: asyncio.Event | None = None
+        #: how the run ended ("finished", "cancelled", "failed"), None while it runs
+        self.outcome: str | None = None
+        #: the error that failed the run, if it failed
+        self.error: BaseException | None = None
+        self.start_time = time.time()
+        self.end_time: float | None = None
+
+    # ---- public state ----------------------------------------------------------------------------
+    @property
+    def pending_points(self) -> list[tuple[Any, Any]]:
+        """``(future, point)`` for every evaluation in flight."""
+        return list(self._in_flight.values())
+
+    @property
+    def to_retry(self) -> list[tuple[Any, int]]:
+        """``(point, number of failures)`` for failed points that will be tried again."""
+        return [(p, n) for key, (p, n) in self._failures.items() if key not in self._failed]
+
+    @property
+    def tracebacks(self) -> list[tuple[Any, str]]:
+        """``(point, traceback text)`` of the latest failure of each point not (yet) evaluated."""
+        return list(self._tracebacks.values())
+
+    @property
+    def failed(self) -> list[Any]:
+        """Points that failed more than ``retries`` times (``raise_if_retries_exceeded=False``)."""
+        return list(self._failed.values())
+
+    def elapsed_time(self) -> float:
+        """Seconds since the run started (until it ended, once it has)."""
+        end = time.time() if self.end_time is None else self.end_time
+        return end - self.start_time
+
+    def overhead(self) -> float:
+        """Percentage of the workers' time not spent evaluating the function."""
+        capacity = self.elapsed_time() * self.ntasks
+        if capacity <= 0:
+            return 0.0
+        return max(0.0, min(100.0, 100.0 * (1.0 - self._function_time / capacity)))
+
+    # ---- the engine ------------------------------------------------------------------------------
+    def _prepare(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Bind the run to ``loop`` (before it starts, so helpers can be added early)."""
+        self._loop = loop
+        self._stopped: asyncio.Future = loop.create_future()
+        self._wakeup: asyncio.Future = loop.create_future()
+        self._done_event = asyncio.Event()
+
+    async def _run(self) -> None:
+        loop = self._loop
+        self.start_time = time.time()
+        self.goal.start()
+        slots: list[asyncio.Task] = []
+        deadline = None
+        try:
+            if not self.goal(self.learner):
+                slots = [loop.create_task(self._slot(i)) for i in range(self.ntasks)]
+                deadline = self._schedule_deadline()
+                await self._stopped
+        finally:
+            if deadline is not None:
+                deadline.cancel()
+            helper_errors = await self._cleanup(slots)
+        if helper_errors:  # e.g. the final save failed: the run must not look fine
+            self.outcome, self.error = "failed", helper_errors[0]
+            raise helper_errors[0]
+
+    def _schedule_deadline(self) -> asyncio.TimerHandle | None:
+        seconds = self.goal.seconds_left()
+        if seconds is None:
+            return None
+        return self._loop.call_later(max(0.0, seconds), self._on_deadline)
+
+    def _on_deadline(self) -> None:
+        if self._stopped.done():
+            return
+        if self.goal(self.learner):
+            self._stop()
+        else:  # clocks disagree by a hair: look again shortly
+            self._loop.call_later(0.01, self._on_deadline)
+
+    def _stop(self, error: BaseException | None = None) -> None:
+        if self._stopped.done():
+            return
+        if error is None:
+            self._stopped.set_result(None)
+        else:
+            self._stopped.set_exception(error)
+
+    def _wake_idle(self) -> None:
+        if self._n_idle:
+            wakeup, self._wakeup = self._wakeup, self._loop.create_future()
+            wakeup.set_result(None)
+
+    def _next_point(self) -> Any:
+        if self._retry_queue:
+            return self._retry_queue.popleft()
+        if self._buffer:
+            return self._buffer.popleft()
+        n = 1 + self._n_idle
+        points, _ = self.learner.ask(n)
+        if self.log is not None:
+            self.log.append(("ask", n))
+        if not points:
+            return _NOTHING
+        if len(points) > 1:
+            self._buffer.extend(points[1:])
+            self._wake_idle()
+        return points[0]
+
+    async def _slot(self, slot_id: int) -> None:
+        try:
+            while not self._stopping:
+                point = self._next_point()
+                if point is _NOTHING:
+                    if self._n_idle + 1 == self.ntasks and not self._retry_queue:
+                        self._stop()  # nothing in flight and the learner has no more points
+                        return
+                    self._n_idle += 1
+                    try:
+                        await self._wakeup
+                    finally:
+                        self._n_idle -= 1
+                    continue
+                await self._evaluate(slot_id, point)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # a bug in the learner or the goal: fail the run, loudly
+            self._stop(e)
+
+    async def _evaluate(self, slot_id: int, point: Any) -> None:
+        in_flight = self._in_flight
+        handle = None
+        try:
+            if self._is_coroutine:
+                handle = _CoroutineEvaluation(asyncio.current_task())
+                in_flight[slot_id] = (handle, point)
+                value, duration = await timed_await(self._function, point)
+                handle._done = True
+            elif self._adapter.runs_inline:
+                in_flight[slot_id] = (None, point)
+                value, duration = timed_call(self._function, point)
+            else:
+                future = self._adapter.submit(self._function, point)
+                in_flight[slot_id] = (future, point)
+                value, duration = await self._adapter.wrap(future)
+        except asyncio.CancelledError as e:
+            in_flight.pop(slot_id, None)
+            if self._stopping or not self._cancelled_alone(handle):
+                raise
+            self._on_failure(point, e)
+            return
+        except Exception as e:
+            in_flight.pop(slot_id, None)
+            self._on_failure(point, e)
+            return
+        del in_flight[slot_id]
+        self._on_result(point, value, duration)
+        if self._adapter.runs_inline:
+            await asyncio.sleep(0)  # let other tasks (status, saving, cancel) run
+
+    def _cancelled_alone(self, handle: Any) -> bool:
+        """Whether a CancelledError hit one evaluation (cancelled by the user), not the run."""
+        task = asyncio.current_task()
+        if isinstance(handle, _CoroutineEvaluation):
+            if handle._cancel_requested and task is not None:
+                task.uncancel()
+                return True
+            return False
+        return task is not None and task.cancelling() == 0
+
+    def _on_result(self, point: Any, value: Any, duration: float) -> None:
+        self._function_time += duration
+        if self.log is not None:
+            self.log.append(("tell", point, value))
+        try:
+            self.learner.tell(point, value)
+        except Exception as e:
+            e.add_note(f"adaptive_runner: learner.tell failed for point {point!r}, value {value!r}")
+            raise
+        if self._failures:
+            key = self._point_key(point)
+            if self._failures.pop(key, None) is not None:
+                self._tracebacks.pop(key, None)
+        self._wake_idle()
+        if self.goal(self.learner):
+            self._stop()
+
+    def _on_failure(self, point: Any, error: BaseException) -> None:
+        key = self._point_key(point)
+        entry = self._failures.setdefault(key, [point, 0])
+        entry[1] += 1
+        self._tracebacks[key] = (point, "".join(traceback.format_exception(error)))
+        if entry[1] <= self.retries:
+            self._retry_queue.append(point)
+            self._wake_idle()
+            return
+        if self.raise_if_retries_exceeded:
+            error.add_note(
+                f"adaptive_runner: the function failed at point {point!r} "
+                f"({entry[1]} attempt{'s' if entry[1] > 1 else ''}, retries={self.retries}); "
+                "the traceback above is the one from the last attempt"
+            )
+            self._stop(error)
+            return
+        # the point stays pending in the learner, so this run does not propose it again
+        self._failed[key] = point
+        self._wake_idle()
+
+    async def _cleanup(self, slots: list[asyncio.Task]) -> list[BaseException]:
+        self._stopping = True
+        task = asyncio.current_task()
+        if self._stopped.done() and not self._stopped.cancelled() and self._stopped.exception():
+            self.outcome, self.error = "failed", self._stopped.exception()
+        elif task is not None and task.cancelling():
+            self.outcome = "cancelled"
+        else:
+            self.outcome = "finished"
+        # results that have arrived are told, never dropped
+        for slot_id, (handle, point) in list(self._in_flight.items()):
+            if (
+                isinstance(handle, concurrent.futures.Future)
+                and handle.done()
+                and not handle.cancelled()
+                and handle.exception() is None
+            ):
+                del self._in_flight[slot_id]
+                value, duration = handle.result()
+                self._function_time += duration
+                if self.log is not None:
+                    self.log.append(("tell", point, value))
+                self.learner.tell(point, value)
+            elif isinstance(handle, concurrent.futures.Future):
+                handle.cancel()
+        for slot in slots:
+            slot.cancel()
+        await _wait_uninterrupted(slots)
+        self._in_flight.clear()
+        self._buffer.clear()
+        self._retry_queue.clear()
+        self.learner.remove_unfinished()
+        if self.log is not None:
+            self.log.append(("remove_unfinished",))
+        self.end_time = time.time()
+        if self.shutdown_executor:
+            self._adapter.shutdown()
+        self._done_event.set()
+        return await _wait_uninterrupted(self._helpers)
+
+    # ---- helper tasks (saving, status) -----------------------------------------------------------
+    def _start_helper(self, coroutine: Coroutine) -> asyncio.Task:
+        """Start a task that the run owns: it must end soon after ``_wait_done`` returns True."""
+        task = self._loop.create_task(coroutine)
+        self._helpers.append(task)
+        return task
+
+    async def _wait_done(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the run to end; True once it has."""
+        if self._done_event.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._done_event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+async def _wait_uninterrupted(tasks: list[asyncio.Task]) -> list[BaseException]:
+    """Wait for ``tasks`` to end even if the waiting task is cancelled meanwhile.
+
+    Returns the tasks' exceptions (marked retrieved: the caller reports them).
+    """
+    cancelled = False
+    pending = [t for t in tasks if not t.done()]
+    while pending:
+        try:
+            await asyncio.wait(pending)
+        except asyncio.CancelledError:
+            cancelled = True
+        pending = [t for t in pending if not t.done()]
+    errors = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
+    if cancelled:
+        raise asyncio.CancelledError
+    return errors
