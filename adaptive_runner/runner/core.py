@@ -3,9 +3,10 @@
 Design. The run is one asyncio task that owns ``ntasks`` *slot* tasks. A slot takes a point
 (a retry first, else one the learner proposed), awaits its evaluation (an executor future, or the
 coroutine itself for ``async def`` functions, with no task per point), tells the learner, checks
-the goal and takes the next point. When a slot needs a point and none is buffered, it asks the
-learner for one point per free slot in a single ``ask`` call. Every step is O(1) in ``ntasks``:
-nothing ever scans the pending evaluations.
+the goal and takes the next point. A slot that finds no point waiting becomes idle and schedules
+one *refill* for this turn of the event loop; the refill asks the learner for one point per idle
+slot in a single ``ask`` call and wakes them. Every step is O(1) in ``ntasks``: nothing ever
+scans the pending evaluations.
 
 When the goal is met, the run is cancelled, or it fails, the owner task stops every slot, tells
 the results that had already arrived, cancels the rest, leaves the learner with no pending
@@ -33,8 +34,6 @@ from adaptive_runner.runner.executors import (
     timed_call,
 )
 from adaptive_runner.runner.goals import Goal, resolve_goal
-
-_NOTHING = object()
 
 
 class _CoroutineEvaluation:
@@ -136,6 +135,7 @@ class RunnerCore:
         self._in_flight: dict[int, tuple[Any, Any]] = {}
         self._function_time = 0.0
         self._n_idle = 0
+        self._refill_scheduled = False
         self._stopping = False
         self._helpers: list[asyncio.Task] = []
         self._done_event: asyncio.Event | None = None
@@ -233,31 +233,46 @@ class RunnerCore:
             wakeup, self._wakeup = self._wakeup, self._loop.create_future()
             wakeup.set_result(None)
 
-    def _next_point(self) -> Any:
-        if self._retry_queue:
-            return self._retry_queue.popleft()
-        if self._buffer:
-            return self._buffer.popleft()
-        n = 1 + self._n_idle
-        points, _ = self.learner.ask(n)
-        if self.log is not None:
-            self.log.append(("ask", n))
-        if not points:
-            return _NOTHING
-        if len(points) > 1:
-            self._buffer.extend(points[1:])
+    def _schedule_refill(self) -> None:
+        if not self._refill_scheduled:
+            self._refill_scheduled = True
+            self._loop.call_soon(self._refill)
+
+    def _refill(self) -> None:
+        """Ask the learner for one point per idle slot, in one call, then wake the idle slots.
+
+        Scheduled with ``call_soon``, it runs after every slot that finished in this turn of the
+        event loop has told its result and become idle, so those slots share one ``ask``.
+        """
+        self._refill_scheduled = False
+        if self._stopping or self._stopped.done():
+            return
+        n = self._n_idle - len(self._buffer) - len(self._retry_queue)
+        if n > 0:
+            try:
+                points, _ = self.learner.ask(n)
+            except BaseException as e:  # a learner bug fails the run, loudly
+                self._stop(e)
+                return
+            if self.log is not None:
+                self.log.append(("ask", n))
+            self._buffer.extend(points)
+        if self._buffer or self._retry_queue:
             self._wake_idle()
-        return points[0]
+        elif self._n_idle == self.ntasks:
+            self._stop()  # nothing in flight and the learner has no more points
 
     async def _slot(self, slot_id: int) -> None:
+        buffer, retry_queue = self._buffer, self._retry_queue
         try:
             while not self._stopping:
-                point = self._next_point()
-                if point is _NOTHING:
-                    if self._n_idle + 1 == self.ntasks and not self._retry_queue:
-                        self._stop()  # nothing in flight and the learner has no more points
-                        return
+                if retry_queue:
+                    point = retry_queue.popleft()
+                elif buffer:
+                    point = buffer.popleft()
+                else:
                     self._n_idle += 1
+                    self._schedule_refill()
                     try:
                         await self._wakeup
                     finally:
@@ -323,7 +338,8 @@ class RunnerCore:
             key = self._point_key(point)
             if self._failures.pop(key, None) is not None:
                 self._tracebacks.pop(key, None)
-        self._wake_idle()
+        if self._n_idle:  # idle slots may get points now that the learner knows more
+            self._schedule_refill()
         if self.goal(self.learner):
             self._stop()
 
@@ -334,7 +350,6 @@ class RunnerCore:
         self._tracebacks[key] = (point, "".join(traceback.format_exception(error)))
         if entry[1] <= self.retries:
             self._retry_queue.append(point)
-            self._wake_idle()
             return
         if self.raise_if_retries_exceeded:
             error.add_note(
@@ -346,7 +361,6 @@ class RunnerCore:
             return
         # the point stays pending in the learner, so this run does not propose it again
         self._failed[key] = point
-        self._wake_idle()
 
     async def _cleanup(self, slots: list[asyncio.Task]) -> list[BaseException]:
         self._stopping = True

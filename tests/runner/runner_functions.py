@@ -1,0 +1,142 @@
+"""Functions and a learner the runner tests evaluate.
+
+They live in a module (not in the test files) so process pools can import them by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from sortedcontainers import SortedSet
+
+from adaptive_runner.learners.base import BaseLearner, check_ask_n
+
+
+def square(x: Any) -> Any:
+    return x * x
+
+
+def slow_square(x: float) -> float:
+    time.sleep(0.002)
+    return x * x
+
+
+def sleep_then_return(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError(f"three is not allowed (x={x})")
+    return x
+
+
+def raise_zero_division(x: int) -> float:
+    return 1 / 0
+
+
+def pid_of_worker(x: int) -> int:
+    return os.getpid()
+
+
+class FailFirstTimes:
+    """Fails the first ``times`` calls for each point, counting calls in files (works across
+    processes), then returns ``x * 10``."""
+
+    def __init__(self, folder: Path, times: int) -> None:
+        self.folder = Path(folder)
+        self.times = times
+
+    def __call__(self, x: int) -> int:
+        marker = self.folder / f"calls-{x}"
+        with marker.open("a") as f:
+            f.write(".")
+        calls = len(marker.read_text())
+        if calls <= self.times:
+            raise RuntimeError(f"flaky failure {calls} at x={x}")
+        return x * 10
+
+
+async def async_square(x: float) -> float:
+    await asyncio.sleep(0.001)
+    return x * x
+
+
+async def async_sleep_forever(x: Any) -> Any:
+    await asyncio.sleep(3600)
+    return x
+
+
+class ConcurrencyProbe:
+    """An async function that records how many of its calls run at once."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.max_running = 0
+
+    async def __call__(self, x: Any) -> Any:
+        self.running += 1
+        self.max_running = max(self.max_running, self.running)
+        try:
+            await asyncio.sleep(0.005)
+        finally:
+            self.running -= 1
+        return x
+
+
+class CountingLearner(BaseLearner):
+    """Proposes 0, 1, 2, ... forever; the loss is 1 / (npoints + 1).
+
+    A minimal real learner with no natural end, for testing goals and the runner loop.
+    """
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.data: dict[int, Any] = {}
+        self.pending_points: set[int] = set()
+        self._next = 0
+        self._returned: SortedSet = SortedSet()  # removed pending points, proposed again first
+
+    def ask(self, n: int, tell_pending: bool = True) -> tuple[list, list[float]]:
+        n = check_ask_n(n)
+        points = list(self._returned[:n])
+        start = self._next
+        points += range(start, start + n - len(points))
+        if tell_pending:
+            for p in points:
+                self.tell_pending(p)
+        return points, [1.0] * len(points)
+
+    def tell(self, x: int, y: Any) -> None:
+        self.data[x] = y
+        self.pending_points.discard(x)
+        self._returned.discard(x)
+        self._next = max(self._next, x + 1)
+
+    def tell_pending(self, x: int) -> None:
+        self.pending_points.add(x)
+        self._returned.discard(x)
+        self._next = max(self._next, x + 1)
+
+    def remove_unfinished(self) -> None:
+        self._returned.update(self.pending_points)
+        self.pending_points.clear()
+
+    def loss(self, real: bool = True) -> float:
+        n = len(self.data) if real else len(self.data) + len(self.pending_points)
+        return 1 / (n + 1)
+
+    def _get_data(self) -> dict:
+        return dict(self.data)
+
+    def _set_data(self, data: dict) -> None:
+        for x, y in data.items():
+            self.tell(x, y)
+
+    def _settings(self) -> dict:
+        return {"function": self.function}
