@@ -36,6 +36,10 @@ from adaptive_runner.runner.executors import (
 from adaptive_runner.runner.goals import Goal, resolve_goal
 
 
+class EvaluationCancelledError(RuntimeError):
+    """An evaluation was cancelled on its own (``future.cancel()`` from ``pending_points``)."""
+
+
 class _CoroutineEvaluation:
     """What ``pending_points`` shows for an ``async def`` evaluation: it can be cancelled alone."""
 
@@ -304,7 +308,9 @@ class RunnerCore:
             in_flight.pop(slot_id, None)
             if self._stopping or not self._cancelled_alone(handle):
                 raise
-            self._on_failure(point, e)
+            error = EvaluationCancelledError(f"the evaluation of point {point!r} was cancelled")
+            error.__cause__ = e
+            self._on_failure(point, error)
             return
         except Exception as e:
             in_flight.pop(slot_id, None)
