@@ -1,0 +1,114 @@
+"""The package surface: public names, lazy optional imports, utils, the demo job."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import adaptive_runner as adaptive
+from adaptive_runner import demo, utils
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "AsyncRunner",
+        "BaseLearner",
+        "BlockingRunner",
+        "DataSaver",
+        "Runner",
+        "SequenceLearner",
+        "SequentialExecutor",
+        "auto_goal",
+        "make_datasaver",
+        "replay_log",
+        "simple",
+        "stop_after",
+    ],
+)
+def test_public_names_are_importable_from_the_top_level(name):
+    assert name in adaptive.__all__
+    assert getattr(adaptive, name) is not None
+
+
+def test_compatible_module_paths():
+    assert adaptive.Runner is adaptive.AsyncRunner
+    assert adaptive.runner.SequentialExecutor is utils.SequentialExecutor
+    assert adaptive.runner.simple is adaptive.simple
+    assert adaptive.runner.replay_log is adaptive.replay_log
+
+
+def test_import_is_lazy_about_optional_dependencies():
+    code = (
+        "import sys, adaptive_runner; "
+        "heavy = {'pandas', 'holoviews', 'ipywidgets', 'distributed', 'dask', 'bokeh', "
+        "'ipyparallel', 'mpi4py', 'loky'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_named_product():
+    assert utils.named_product(a=[1, 2], b="xy") == [
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 2, "b": "x"},
+        {"a": 2, "b": "y"},
+    ]
+    assert utils.named_product() == [{}]
+
+
+def test_cache_latest_keeps_the_latest_value():
+    class Thing:
+        def __init__(self):
+            self.calls = 0
+
+        @utils.cache_latest
+        def value(self, k=1):
+            self.calls += 1
+            return self.calls * k
+
+    thing = Thing()
+    assert thing.value() == 1
+    assert thing.value(k=10) == 20
+    assert thing._cache == {"value": 20}
+    assert Thing.value.__name__ == "value"
+
+
+def test_restore_gives_the_learner_its_data_back():
+    learner = adaptive.SequenceLearner(abs, range(5))
+    learner.tell((0, 0), 0)
+    with adaptive.utils.restore(learner):
+        learner.tell_many([(1, 1), (2, 2)], [1, 2])
+        assert learner.npoints == 3
+    assert dict(learner.data) == {0: 0}
+    assert learner.ask(1)[0] == [(1, 1)]
+
+
+def test_utils_save_and_load_round_trip(tmp_path):
+    data = {"a": [1, 2, 3], "f": lambda x: x + 1}
+    utils.save(tmp_path / "data.pickle", data)
+    loaded = utils.load(tmp_path / "data.pickle")
+    assert loaded["a"] == [1, 2, 3]
+    assert loaded["f"](1) == 2
+
+
+def test_the_readme_demo_job_runs_and_saves(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "adaptive_runner.demo", "--n-omega", "4", "--output", "out"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "evaluated 20 settings" in out.stdout
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("finished") and "points: 20" in line for line in lines)
+    learner = adaptive.SequenceLearner(abs, demo.settings(4))
+    learner.load(tmp_path / "out" / "learner.pickle")
+    assert learner.npoints == 20
