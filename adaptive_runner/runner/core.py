@@ -35,6 +35,9 @@ from adaptive_runner.runner.executors import (
 )
 from adaptive_runner.runner.goals import Goal, resolve_goal
 
+#: longest stretch (seconds) of inline evaluations before the event loop gets a turn
+_INLINE_SLICE = 0.005
+
 
 class EvaluationCancelledError(RuntimeError):
     """An evaluation was cancelled on its own (``future.cancel()`` from ``pending_points``)."""
@@ -139,6 +142,7 @@ class RunnerCore:
         self._in_flight: dict[int, tuple[Any, Any]] = {}
         self._function_time = 0.0
         self._n_idle = 0
+        self._last_yield = 0.0
         self._refill_scheduled = False
         self._stopping = False
         self._helpers: list[asyncio.Task] = []
@@ -159,7 +163,11 @@ class RunnerCore:
     @property
     def to_retry(self) -> list[tuple[Any, int]]:
         """``(point, number of failures)`` for failed points that will be tried again."""
-        return [(p, n) for key, (p, n) in self._failures.items() if key not in self._failed]
+        return [
+            (p, n)
+            for key, (p, n) in self._failures.items()
+            if n <= self.retries and key not in self._failed
+        ]
 
     @property
     def tracebacks(self) -> list[tuple[Any, str]]:
@@ -219,12 +227,18 @@ class RunnerCore:
     def _on_deadline(self) -> None:
         if self._stopped.done():
             return
-        if self.goal(self.learner):
+        try:
+            met = self.goal(self.learner)
+        except Exception as e:
+            self._stop(e)
+            return
+        if met:
             self._stop()
         else:  # clocks disagree by a hair: look again shortly
             self._loop.call_later(0.01, self._on_deadline)
 
     def _stop(self, error: BaseException | None = None) -> None:
+        self._stopping = True  # slots take no new points from here on
         if self._stopped.done():
             return
         if error is None:
@@ -254,22 +268,30 @@ class RunnerCore:
         n = self._n_idle - len(self._buffer) - len(self._retry_queue)
         if n > 0:
             try:
-                points, _ = self.learner.ask(n)
+                self._ask(n)
             except BaseException as e:  # a learner bug fails the run, loudly
                 self._stop(e)
                 return
-            if self.log is not None:
-                self.log.append(("ask", n))
-            self._buffer.extend(points)
         if self._buffer or self._retry_queue:
             self._wake_idle()
         elif self._n_idle == self.ntasks:
             self._stop()  # nothing in flight and the learner has no more points
 
+    def _ask(self, n: int) -> None:
+        points, _ = self.learner.ask(n)
+        if self.log is not None:
+            self.log.append(("ask", n))
+        self._buffer.extend(points)
+
     async def _slot(self, slot_id: int) -> None:
         buffer, retry_queue = self._buffer, self._retry_queue
+        # With one slot, or evaluations in the loop's thread, no other slot can become free in
+        # this turn of the loop, so there is nothing to batch: ask at once, skipping a loop turn.
+        ask_at_once = self.ntasks == 1 or self._adapter.runs_inline
         try:
             while not self._stopping:
+                if not buffer and not retry_queue and ask_at_once:
+                    self._ask(1)
                 if retry_queue:
                     point = retry_queue.popleft()
                 elif buffer:
@@ -318,8 +340,10 @@ class RunnerCore:
             return
         del in_flight[slot_id]
         self._on_result(point, value, duration)
-        if self._adapter.runs_inline:
-            await asyncio.sleep(0)  # let other tasks (status, saving, cancel) run
+        if self._adapter.runs_inline and time.monotonic() - self._last_yield > _INLINE_SLICE:
+            # evaluations in the loop's own thread: let other tasks (status, saving, cancel) run
+            await asyncio.sleep(0)
+            self._last_yield = time.monotonic()
 
     def _cancelled_alone(self, handle: Any) -> bool:
         """Whether a CancelledError hit one evaluation (cancelled by the user), not the run."""
