@@ -96,7 +96,15 @@ class AsyncRunner(RunnerCore):
         self.task: asyncio.Task = ioloop.create_task(self._run())
         # the run reports its own errors (status(), block_until_done, await); retrieving the
         # exception here keeps asyncio from printing "Task exception was never retrieved"
-        self.task.add_done_callback(_retrieve_exception)
+        self.task.add_done_callback(self._on_task_done)
+
+    def _on_task_done(self, task: asyncio.Task) -> None:
+        if not task.cancelled():
+            task.exception()
+        if self.outcome is None:  # cancelled before it started: nothing ran, settle the state
+            self.outcome = "cancelled"
+            self.end_time = self.end_time or self.start_time
+            self._done_event.set()  # helper tasks (saving, status) finish now
 
     def __await__(self):
         return self.task.__await__()
@@ -178,11 +186,6 @@ class AsyncRunner(RunnerCore):
             f"<AsyncRunner {self.status()} npoints={self.learner.npoints} "
             f"goal={self.goal!r} ntasks={self.ntasks}>"
         )
-
-
-def _retrieve_exception(task: asyncio.Task) -> None:
-    if not task.cancelled():
-        task.exception()
 
 
 Runner = AsyncRunner

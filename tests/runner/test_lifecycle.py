@@ -270,3 +270,16 @@ def test_live_info_terminal_bad_interval():
     with pytest.raises(ValueError, match="update_interval"):
         runner.live_info_terminal(update_interval=0)
     runner.block_until_done()
+
+
+def test_cancel_before_the_run_started_ends_its_helpers(tmp_path):
+    learner = CountingLearner(async_square)
+    runner = AsyncRunner(learner, npoints_goal=10)
+    saver = runner.start_periodic_saving({"fname": tmp_path / "l.pickle"}, interval=100)
+    runner.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        runner.block_until_done()
+    runner.ioloop.run_until_complete(asyncio.wait_for(saver, 5))
+    assert runner.status() == "cancelled"
+    assert learner.npoints == 0
+    assert (tmp_path / "l.pickle").exists()  # the final save still happened
