@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,10 @@ def save(fname: str | os.PathLike, data: Any, compress: bool = True) -> None:
     blob = cloudpickle.dumps(data, protocol=4)
     if compress:
         blob = gzip.compress(blob, compresslevel=6, mtime=0)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # os.open with mode 0o666 lets the umask decide the permissions, as for any new file
+    # (tempfile.mkstemp would make every saved file owner-only)
+    tmp_name = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(blob)

@@ -76,7 +76,11 @@ def function_args_from_dataframe(df: Any, function_prefix: str) -> dict[str, Any
     kwargs = {}
     for column in df.columns:
         if isinstance(column, str) and column.startswith(function_prefix) and len(df):
-            kwargs[column[len(function_prefix) :]] = df[column].iloc[0]
+            value = df[column].iloc[0]
+            # NumPy scalars from the frame become plain Python values
+            kwargs[column[len(function_prefix) :]] = (
+                value.item() if isinstance(value, np.generic) else value
+            )
     return kwargs
 
 

@@ -40,7 +40,6 @@ class DataSaver(BaseLearner):
             raise TypeError(f"arg_picker must be callable, got arg_picker={arg_picker!r}")
         self.learner = learner
         self.arg_picker = arg_picker
-        self.function = learner.function
         self.extra_data: dict[Hashable, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
@@ -49,6 +48,11 @@ class DataSaver(BaseLearner):
         if name == "learner" or "learner" not in self.__dict__:
             raise AttributeError(name)
         return getattr(self.learner, name)
+
+    @property
+    def function(self) -> Callable:
+        # delegated, not copied: load_dataframe may rebind the wrapped learner's function
+        return self.learner.function
 
     @property
     def data(self) -> Any:
@@ -70,17 +74,17 @@ class DataSaver(BaseLearner):
 
     def tell(self, x: Any, result: Any) -> None:
         y = self.arg_picker(result)
+        self.learner.tell(x, y)  # first: if it refuses the point, extra_data stays consistent
         self.extra_data[self.learner.point_key(x)] = result
-        self.learner.tell(x, y)
 
     def tell_many(self, xs: Any, results: Any) -> None:
         xs, results = list(xs), list(results)
         if len(xs) != len(results):
             raise ValueError(f"tell_many: got {len(xs)} points but {len(results)} values")
         ys = [self.arg_picker(r) for r in results]
+        self.learner.tell_many(xs, ys)
         for x, r in zip(xs, results, strict=True):
             self.extra_data[self.learner.point_key(x)] = r
-        self.learner.tell_many(xs, ys)
 
     def tell_pending(self, x: Any) -> None:
         self.learner.tell_pending(x)

@@ -214,8 +214,11 @@ class SequenceLearner(BaseLearner):
     ) -> None:
         """Tell the learner the rows of ``df`` (made by :meth:`to_dataframe`).
 
-        Rows whose ``y`` is missing are skipped. A row whose element differs from the learner's
-        sequence at that index raises ``ValueError``: the data belongs to another sequence.
+        Every row is a result, even when its value is None or NaN (a function may return those).
+        With ``full_sequence=True`` (a frame written with ``to_dataframe(full_sequence=True)``)
+        rows with a missing value are the elements not evaluated, and are skipped. A row whose
+        element differs from the learner's sequence at that index raises ``ValueError``: the
+        data belongs to another sequence.
         """
         pd = require_pandas()
         for column in (index_name, x_name, y_name):
@@ -223,7 +226,7 @@ class SequenceLearner(BaseLearner):
                 raise ValueError(f"the dataframe has no column {column!r}: {list(df.columns)}")
         points, values = [], []
         for raw_index, element, value in zip(df[index_name], df[x_name], df[y_name], strict=True):
-            if _is_missing(value, pd):
+            if full_sequence and _is_missing(value, pd):
                 continue
             index = int(raw_index)
             point = (index, self.sequence[index]) if 0 <= index < len(self.sequence) else None
