@@ -5,8 +5,14 @@ the results back, until a *goal* is met. Compatible with the public API of pytho
 ``import adaptive_runner as adaptive``.
 """
 
-from adaptive_runner import utils
-from adaptive_runner.learners import BaseLearner, DataSaver, SequenceLearner, make_datasaver
+from adaptive_runner import learner, utils
+from adaptive_runner.learners import (
+    BaseLearner,
+    DataSaver,
+    Learner1D,
+    SequenceLearner,
+    make_datasaver,
+)
 from adaptive_runner.runner import (
     AsyncRunner,
     BlockingRunner,
@@ -25,10 +31,12 @@ __all__ = [
     "BaseLearner",
     "BlockingRunner",
     "DataSaver",
+    "Learner1D",
     "Runner",
     "SequenceLearner",
     "SequentialExecutor",
     "auto_goal",
+    "learner",
     "make_datasaver",
     "replay_log",
     "simple",

@@ -2,6 +2,7 @@
 
 from adaptive_runner.learners.base import BaseLearner
 from adaptive_runner.learners.data_saver import DataSaver, make_datasaver
+from adaptive_runner.learners.learner1D import Learner1D
 from adaptive_runner.learners.sequence_learner import SequenceLearner
 
-__all__ = ["BaseLearner", "DataSaver", "SequenceLearner", "make_datasaver"]
+__all__ = ["BaseLearner", "DataSaver", "Learner1D", "SequenceLearner", "make_datasaver"]

@@ -240,7 +240,8 @@ def check_ask_tell_round_trip(case: LearnerCase, batch: int) -> None:
         assert learner.loss(real=False) == 0
         assert learner.ask(3) == ([], [])
     else:
-        assert told == case.max_points
+        # the last batch may overshoot max_points by less than one batch
+        assert case.max_points <= told < case.max_points + batch
 
 
 def check_ask_returns_distinct_new_points(case: LearnerCase) -> None:

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 from conformance import LearnerCase, Unpicklable
 
-from adaptive_runner import DataSaver, SequenceLearner, make_datasaver
+from adaptive_runner import DataSaver, Learner1D, SequenceLearner, make_datasaver
+from adaptive_runner.learner.learner1D import curvature_loss_function, uniform_loss
 
 __all__ = ["CASES"]
 
@@ -104,5 +105,56 @@ CASES: list[LearnerCase] = [
         ),
         settings=datasaver_settings,
         poison=poison_dict,
+    ),
+]
+
+
+def learner1d_settings(learner: Any) -> dict[str, Any]:
+    probe = (0.1, 0.2)
+    return {
+        "type": type(learner).__name__,
+        "bounds": learner.bounds,
+        "loss": learner.loss_per_interval((0.0, 0.5), probe)
+        if learner.nth_neighbors == 0
+        else learner.loss_per_interval((None, 0.0, 0.5, None), (None, *probe, None)),
+        "nth_neighbors": learner.nth_neighbors,
+    }
+
+
+ONLY_FLOATS = {
+    "check_save_is_atomic": "Learner1D values are numbers: no unpicklable value can be told "
+    "(atomic saving is tested in tests/test_persistence.py)"
+}
+
+CASES += [
+    LearnerCase(
+        id="Learner1D-peak",
+        make=lambda: Learner1D(lambda x, a=0.05: x + a**2 / (a**2 + x**2), bounds=(-1, 1)),
+        finite=False,
+        settings=learner1d_settings,
+        function_defaults={"a": 0.05},
+        skip=ONLY_FLOATS,
+    ),
+    LearnerCase(
+        id="Learner1D-vector-curvature",
+        make=lambda: Learner1D(
+            lambda x: np.array([np.sin(5 * x), x**2]),
+            bounds=(0, 2),
+            loss_per_interval=curvature_loss_function(),
+        ),
+        finite=False,
+        settings=learner1d_settings,
+        skip=ONLY_FLOATS,
+    ),
+    LearnerCase(
+        id="Learner1D-nan-uniform",
+        make=lambda: Learner1D(
+            lambda x: np.nan if 0.3 < x < 0.45 else np.exp(x),
+            bounds=(0, 1),
+            loss_per_interval=uniform_loss,
+        ),
+        finite=False,
+        settings=learner1d_settings,
+        skip=ONLY_FLOATS,
     ),
 ]
