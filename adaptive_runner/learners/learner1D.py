@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-from sortedcontainers import SortedList
 
 from adaptive_runner.learners.base import (
     BaseLearner,
@@ -36,6 +35,7 @@ from adaptive_runner.learners.base import (
     require_pandas,
 )
 from adaptive_runner.learners.learner1D_losses import LossManager, default_loss
+from adaptive_runner.learners.sorted_floats import SortedFloats
 
 __all__ = ["Learner1D"]
 
@@ -100,19 +100,20 @@ class Learner1D(BaseLearner):
         self.bounds = (low, high)
         self.loss_per_interval = loss_per_interval or default_loss
         self.nth_neighbors: int = getattr(self.loss_per_interval, "nth_neighbors", 0)
+        self._default_scalar_loss = self.loss_per_interval is default_loss
         self._x_scale = high - low
         self.data: dict[float, Any] = {}
         self.pending_points: set[float] = set()
-        self._real = SortedList()
-        self._all = SortedList()
+        self._real = SortedFloats()  # evaluated x
+        self._all = SortedFloats()  # evaluated and pending x
         self.losses = LossManager(self._x_scale)
         self.losses_combined = LossManager(self._x_scale)
-        self._y_min: Any = None  # finite minimum per component
+        self._y_min: Any = None  # finite minimum (per component for vectors)
         self._y_max: Any = None
         self._y_scale = 1.0
         self._vdim: int | None = None
 
-    # ---- public attributes -------------------------------------------------------------------
+    # ---- public attributes ---------------------------------------------------------------------
     @property
     def vdim(self) -> int:
         """Length of the function's output (1 for scalars)."""
@@ -120,6 +121,7 @@ class Learner1D(BaseLearner):
 
     @property
     def x_scale(self) -> float:
+        """The width of the bounds: x is divided by it before losses see it."""
         return self._x_scale
 
     @property
@@ -127,49 +129,58 @@ class Learner1D(BaseLearner):
         """The spread of the values used to scale losses (see the module docstring)."""
         return self._y_scale
 
-    # ---- asking ----------------------------------------------------------------------------------
+    # ---- asking --------------------------------------------------------------------------------
     def ask(self, n: int, tell_pending: bool = True) -> tuple[list[float], list[float]]:
+        """``n`` points to evaluate next and the loss improvement each is expected to bring.
+
+        The bounds come first; then the interval of largest loss (counting pending points as
+        already splitting their interval) is cut in the middle, one point at a time.
+        """
         n = check_ask_n(n)
         if n == 0:
             return [], []
         if not self.data and not self.pending_points and n > 2:
             points = [float(x) for x in np.linspace(*self.bounds, n)]
-            improvements = [math.inf] * n
-        else:
-            points, improvements = [], []
-            for _ in range(n):
-                point, improvement = self._next_point()
-                if point is None:
-                    break
-                self.tell_pending(point)
-                points.append(point)
-                improvements.append(improvement)
-            if not tell_pending:
+            if tell_pending:
                 for point in points:
-                    self._forget_pending(point)
-            return points, improvements
-        if tell_pending:
-            for point in points:
-                self.tell_pending(point)
+                    self.tell_pending(point)
+            return points, [math.inf] * n
+        points, improvements = [], []
+        for _ in range(n):
+            point, improvement = self._next_point()
+            if point is None:
+                break
+            self.pending_points.add(point)
+            self._insert_all(point)
+            points.append(point)
+            improvements.append(improvement)
+        if not tell_pending:
+            for point in reversed(points):
+                self._forget_pending(point)
         return points, improvements
 
     def _next_point(self) -> tuple[float | None, float]:
         for bound in self.bounds:
             if bound not in self.data and bound not in self.pending_points:
                 return bound, math.inf
-        if not self.losses_combined:
-            return None, 0.0
-        (a, b), loss = self.losses_combined.peekitem(0)
-        x = (a + b) / 2
-        if not a < x < b:  # the interval is at floating-point resolution: nothing left to split
-            return None, 0.0
-        return x, loss / 2
+        combined = self.losses_combined
+        while combined:
+            (a, b), loss = combined.peekitem(0)
+            x = (a + b) / 2
+            if a < x < b:
+                return x, loss / 2
+            if loss == 0:
+                break
+            # at floating-point resolution: nothing left to split here
+            combined[(a, b)] = 0.0
+        return None, 0.0
 
-    # ---- telling ---------------------------------------------------------------------------------
+    # ---- telling -------------------------------------------------------------------------------
     def _check_x(self, x: Any) -> float:
-        if isinstance(x, bool) or not isinstance(x, numbers.Real):
-            raise ValueError(f"Learner1D points are numbers, got x={x!r}")
-        x = float(x)
+        if type(x) is not float:
+            if isinstance(x, bool) or not isinstance(x, numbers.Real):
+                raise ValueError(f"Learner1D points are numbers, got x={x!r}")
+            x = float(x)
         if not self.bounds[0] <= x <= self.bounds[1]:
             raise ValueError(f"x={x!r} is outside the bounds {self.bounds}")
         return x
@@ -179,7 +190,7 @@ class Learner1D(BaseLearner):
         if x in self.data or x in self.pending_points:
             return
         self.pending_points.add(x)
-        self._insert_combined(x)
+        self._insert_all(x)
 
     def tell(self, x: float, y: Any) -> None:
         x = self._check_x(x)
@@ -189,7 +200,7 @@ class Learner1D(BaseLearner):
         if x in self.pending_points:
             self.pending_points.discard(x)
         else:
-            self._insert_combined(x)
+            self._insert_all(x)
         self.data[x] = y
         self._real.add(x)
         if self._update_y_range(y):
@@ -198,6 +209,7 @@ class Learner1D(BaseLearner):
             self._update_around(x)
 
     def tell_many(self, xs: Iterable, ys: Iterable) -> None:
+        """Tell many points at once; the losses are rebuilt in one pass when that is cheaper."""
         xs, ys = list(xs), list(ys)
         if len(xs) != len(ys):
             raise ValueError(f"tell_many: got {len(xs)} points but {len(ys)} values")
@@ -205,21 +217,30 @@ class Learner1D(BaseLearner):
             for x, y in zip(xs, ys, strict=True):
                 self.tell(x, y)
             return
+        data, pending = self.data, self.pending_points
         for raw_x, raw_y in zip(xs, ys, strict=True):
             x = self._check_x(raw_x)
-            if x not in self.data:
-                self.data[x] = y = self._check_y(raw_y)
-                self.pending_points.discard(x)
-                self._update_y_range(y)
-        self._real = SortedList(self.data)
-        self._all = SortedList(self.data.keys() | self.pending_points)
+            if x not in data:
+                data[x] = self._check_y(raw_y)
+                pending.discard(x)
+        self._real = SortedFloats(data)
+        self._all = SortedFloats(itertools.chain(data, pending))
+        self._y_min = self._y_max = None
+        finite = [y for y in data.values() if _is_finite(y)]
+        if finite:
+            table = np.asarray(finite, dtype=float)
+            self._y_min, self._y_max = table.min(axis=0), table.max(axis=0)
+            if self._vdim == 1:
+                self._y_min, self._y_max = float(self._y_min), float(self._y_max)
+        self._y_scale = _quantized_scale(self._spread())
         self._recompute_all()
 
     def _check_y(self, y: Any) -> Any:
-        if isinstance(y, numbers.Real) and not isinstance(y, bool):
-            if self._vdim not in (None, 1):
-                raise ValueError(f"expected a vector of length {self._vdim}, got y={y!r}")
-            self._vdim = 1
+        if type(y) is float or (isinstance(y, numbers.Real) and not isinstance(y, bool)):
+            if self._vdim != 1:
+                if self._vdim is not None:
+                    raise ValueError(f"expected a vector of length {self._vdim}, got y={y!r}")
+                self._vdim = 1
             return float(y)
         array = np.asarray(y, dtype=float)
         if array.ndim != 1 or (self._vdim is not None and array.shape != (self._vdim,)):
@@ -230,111 +251,165 @@ class Learner1D(BaseLearner):
         self._vdim = len(array)
         return array
 
+    def _spread(self) -> float:
+        if self._y_min is None:
+            return 0.0
+        return float(np.max(np.asarray(self._y_max) - self._y_min))
+
     def _update_y_range(self, y: Any) -> bool:
         """Widen the value range with ``y``; True when the loss scale changes."""
-        values = np.atleast_1d(np.asarray(y, dtype=float))
-        finite = np.isfinite(values)
-        if not finite.any():
-            return False
-        low = np.where(finite, values, np.inf)
-        high = np.where(finite, values, -np.inf)
-        if self._y_min is None:
-            self._y_min, self._y_max = low, high
+        if type(y) is float:
+            if not math.isfinite(y):
+                return False
+            if self._y_min is None:
+                self._y_min = self._y_max = y
+            elif y < self._y_min:
+                self._y_min = y
+            elif y > self._y_max:
+                self._y_max = y
+            else:
+                return False
         else:
-            self._y_min = np.minimum(self._y_min, low)
-            self._y_max = np.maximum(self._y_max, high)
-        spread = float(np.max(self._y_max - self._y_min))
-        scale = _quantized_scale(spread)
+            finite = np.isfinite(y)
+            if not finite.any():
+                return False
+            low, high = np.where(finite, y, np.inf), np.where(finite, y, -np.inf)
+            if self._y_min is None:
+                self._y_min, self._y_max = low, high
+            else:
+                self._y_min = np.minimum(self._y_min, low)
+                self._y_max = np.maximum(self._y_max, high)
+        scale = _quantized_scale(self._spread())
         if scale != self._y_scale:
             self._y_scale = scale
             return True
         return False
 
-    def _forget_pending(self, x: float) -> None:
-        self.pending_points.discard(x)
-        index = self._all.index(x)
-        left = self._all[index - 1] if index > 0 else None
-        right = self._all[index + 1] if index + 1 < len(self._all) else None
-        if left is not None:
-            del self.losses_combined[(left, x)]
-        if right is not None:
-            del self.losses_combined[(x, right)]
-        del self._all[index]
-        if left is not None and right is not None:
-            self.losses_combined[(left, right)] = self._combined_loss(left, right)
-
     def remove_unfinished(self) -> None:
         for x in sorted(self.pending_points):
             self._forget_pending(x)
 
-    # ---- losses ----------------------------------------------------------------------------------
-    def _insert_combined(self, x: float) -> None:
-        index = self._all.bisect_left(x)
-        left = self._all[index - 1] if index > 0 else None
-        right = self._all[index] if index < len(self._all) else None
-        self._all.add(x)
+    # ---- losses --------------------------------------------------------------------------------
+    def _insert_all(self, x: float) -> None:
+        """Add ``x`` (not yet evaluated) to the evaluated-or-pending points, splitting the
+        interval it falls in."""
+        all_points, combined, real = self._all, self.losses_combined, self._real
+        left, right = all_points.prev(x), all_points.next(x)
+        all_points.add(x)
         if left is not None and right is not None:
-            del self.losses_combined[(left, right)]
+            del combined[(left, right)]
+        # both pieces lie in the evaluated interval (low, high) around x
+        low, high = real.prev(x), real.next(x)
+        loss = math.inf if low is None or high is None else self.losses[(low, high)]
         if left is not None:
-            self.losses_combined[(left, x)] = self._combined_loss(left, x)
+            combined[(left, x)] = loss * (x - left) / (high - low) if loss < math.inf else loss
         if right is not None:
-            self.losses_combined[(x, right)] = self._combined_loss(x, right)
+            combined[(x, right)] = loss * (right - x) / (high - low) if loss < math.inf else loss
+
+    def _forget_pending(self, x: float) -> None:
+        self.pending_points.discard(x)
+        all_points, combined = self._all, self.losses_combined
+        left, right = all_points.prev(x), all_points.next(x)
+        all_points.remove(x)
+        if left is not None:
+            del combined[(left, x)]
+        if right is not None:
+            del combined[(x, right)]
+        if left is not None and right is not None:
+            combined[(left, right)] = self._combined_loss(left, right)
 
     def _combined_loss(self, a: float, b: float) -> float:
+        """The real loss of the evaluated interval holding (a, b), times the share of its width."""
         real = self._real
-        i = real.bisect_right(a) - 1
-        if i < 0 or i + 1 >= len(real):
-            return math.inf
-        low, high = real[i], real[i + 1]
-        if high < b:
+        low = a if a in self.data else real.prev(a)
+        high = None if low is None else real.next(low)
+        if high is None or high < b:
             return math.inf
         loss = self.losses[(low, high)]
-        return loss if (low, high) == (a, b) else loss * (b - a) / (high - low)
+        if low == a and high == b:
+            return loss
+        return loss * (b - a) / (high - low) if loss < math.inf else loss
 
-    def _interval_loss(self, i: int) -> float:
-        """The real loss of the interval (real[i], real[i + 1])."""
-        real, n = self._real, self.nth_neighbors
-        a, b = real[i], real[i + 1]
-        width = (b - a) / self._x_scale
-        ya, yb = self.data[a], self.data[b]
+    def _interval_loss(self, window: list[float], i: int) -> float:
+        """The real loss of (window[i], window[i + 1]); ``window`` holds consecutive evaluated
+        points and every neighbour the loss needs (or the ends of the data)."""
+        data, x_scale, y_scale = self.data, self._x_scale, self._y_scale
+        a, b = window[i], window[i + 1]
+        ya, yb = data[a], data[b]
+        width = (b - a) / x_scale
         if not (_is_finite(ya) and _is_finite(yb)):
             return width  # NaN or inf at an end: sample it like the uniform loss would
-        xs, ys = [], []
-        for j in range(i - n, i + n + 2):
-            if 0 <= j < len(real) and _is_finite(self.data[real[j]]):
-                xs.append(real[j] / self._x_scale)
-                ys.append(self.data[real[j]] / self._y_scale)
-            else:
-                xs.append(None)
-                ys.append(None)
-        loss = self.loss_per_interval(tuple(xs), tuple(ys))
-        return width if math.isnan(loss) else float(loss)
+        n = self.nth_neighbors
+        if n == 0:
+            if self._default_scalar_loss and type(ya) is float:
+                # default_loss, inlined: the same arithmetic on the same scaled values
+                return math.hypot(b / x_scale - a / x_scale, yb / y_scale - ya / y_scale)
+            loss = self.loss_per_interval((a / x_scale, b / x_scale), (ya / y_scale, yb / y_scale))
+        else:
+            xs, ys = [], []
+            for j in range(i - n, i + n + 2):
+                y = data[window[j]] if 0 <= j < len(window) else None
+                if y is None or not _is_finite(y):
+                    xs.append(None)
+                    ys.append(None)
+                else:
+                    xs.append(window[j] / x_scale)
+                    ys.append(y / y_scale)
+            loss = self.loss_per_interval(tuple(xs), tuple(ys))
+        loss = float(loss)
+        return width if math.isnan(loss) else loss
 
     def _update_around(self, x: float) -> None:
+        """Recompute the losses of the intervals whose neighbourhood now contains ``x``."""
         real, n = self._real, self.nth_neighbors
-        index = real.index(x)
-        if 0 < index < len(real) - 1:
-            old = (real[index - 1], real[index + 1])
-            if old in self.losses:
-                del self.losses[old]
-        first = max(0, index - n - 1)
-        last = min(len(real) - 2, index + n)
-        for i in range(first, last + 1):
-            self.losses[(real[i], real[i + 1])] = self._interval_loss(i)
-        if first <= last:
-            self._update_combined_between(real[first], real[last + 1])
-
-    def _update_combined_between(self, low: float, high: float) -> None:
-        for a, b in itertools.pairwise(self._all.irange(low, high)):
-            self.losses_combined[(a, b)] = self._combined_loss(a, b)
+        left, right = real.prev(x), real.next(x)
+        losses = self.losses
+        if left is not None and right is not None:
+            del losses[(left, right)]
+        if n == 0:
+            window = [p for p in (left, x, right) if p is not None]
+            start, stop = 0, len(window) - 1
+        else:
+            first, last = real.step(x, -(n + 1)), real.step(x, n + 1)
+            window = list(real.irange(real.step(first, -n), real.step(last, n)))
+            start = window.index(first)
+            stop = window.index(last, start)
+        for i in range(start, stop):
+            losses[(window[i], window[i + 1])] = self._interval_loss(window, i)
+        if start == stop:
+            return
+        combined = self.losses_combined
+        if not self.pending_points:  # nothing splits the real intervals: combined == real
+            for i in range(start, stop):
+                interval = (window[i], window[i + 1])
+                combined[interval] = losses[interval]
+            return
+        # the evaluated-or-pending intervals inside the updated stretch take their share of the
+        # real interval that holds them
+        j = start
+        low, high = window[j], window[j + 1]
+        loss = losses[(low, high)]
+        for a, b in itertools.pairwise(list(self._all.irange(window[start], window[stop]))):
+            if a >= high:
+                j += 1
+                low, high = window[j], window[j + 1]
+                loss = losses[(low, high)]
+            if (a == low and b == high) or not loss < math.inf:
+                combined[(a, b)] = loss
+            else:
+                combined[(a, b)] = loss * (b - a) / (high - low)
 
     def _recompute_all(self) -> None:
+        window = list(self._real)
         self.losses.clear()
-        for i in range(len(self._real) - 1):
-            self.losses[(self._real[i], self._real[i + 1])] = self._interval_loss(i)
+        self.losses.update(
+            ((window[i], window[i + 1]), self._interval_loss(window, i))
+            for i in range(len(window) - 1)
+        )
         self.losses_combined.clear()
-        for a, b in itertools.pairwise(self._all):
-            self.losses_combined[(a, b)] = self._combined_loss(a, b)
+        self.losses_combined.update(
+            ((a, b), self._combined_loss(a, b)) for a, b in itertools.pairwise(self._all)
+        )
 
     def loss(self, real: bool = True) -> float:
         """The largest interval loss; infinite until both bounds are evaluated."""
@@ -345,7 +420,7 @@ class Learner1D(BaseLearner):
             return math.inf
         return losses.peekitem(0)[1]
 
-    # ---- data ------------------------------------------------------------------------------------
+    # ---- data ----------------------------------------------------------------------------------
     def _get_data(self) -> dict[float, Any]:
         return dict(self.data)
 
@@ -362,7 +437,10 @@ class Learner1D(BaseLearner):
 
     def to_numpy(self) -> np.ndarray:
         """Rows ``(x, *y)`` in x order."""
-        return np.array([(x, *np.atleast_1d(self.data[x])) for x in self._real], dtype=float)
+        xs = list(self._real)
+        if self.vdim == 1:
+            return np.array([(x, self.data[x]) for x in xs], dtype=float).reshape(-1, 2)
+        return np.array([(x, *self.data[x]) for x in xs], dtype=float).reshape(-1, 1 + self.vdim)
 
     def interpolate(self, x: Any) -> np.ndarray:
         """Linear interpolation of the data at ``x`` (columns are components for vectors)."""

@@ -8,12 +8,12 @@ each side, the interval in the middle, ``None`` where a neighbour does not exist
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
-from sortedcontainers import SortedList
 
 __all__ = [
     "abs_min_log_loss",
@@ -139,71 +139,112 @@ def resolution_loss_function(min_length: float = 0, max_length: float = 1) -> Ca
     return resolution_loss
 
 
+def _round_significant(value: float) -> float:
+    """``value`` rounded to 40 significant bits (about 12 digits), by Veltkamp splitting."""
+    if not -1e290 < value < 1e290:  # would overflow (or is not finite): leave it
+        return value
+    scaled = value * _SPLITTER
+    return scaled - (scaled - value)
+
+
+_SPLITTER = float(2**13 + 1)  # keeps 53 - 13 = 40 bits
+
+
 def finite_loss(interval: tuple[float, float], loss: float, x_scale: float) -> float:
     """A finite stand-in for ``loss`` for ordering: infinite or NaN becomes the scaled width.
 
-    Rounded to 12 significant digits so ordering does not hinge on floating-point noise.
+    Rounded to about 12 significant digits, so that losses equal up to floating-point noise tie
+    and the tie is broken by width and position rather than by noise.
     """
     if not math.isfinite(loss):
         loss = (interval[1] - interval[0]) / x_scale
-    return float(f"{loss:.12g}")
+    return _round_significant(loss)
 
 
 class LossManager:
-    """A mapping interval -> loss that also yields its items from the largest loss down.
+    """A mapping interval -> loss that also yields the interval of largest loss quickly.
 
-    Ties go to the wider interval, then the leftmost: a deterministic order.
+    Infinite (or NaN) losses come first, then larger finite losses; ties go to the wider interval,
+    then the leftmost, so the order is deterministic. Setting and deleting are O(log N) (a binary
+    heap with lazy deletion: replaced entries are dropped when they reach the top, and the heap
+    is rebuilt when stale entries outnumber live ones); :meth:`items` sorts on demand.
     """
 
     def __init__(self, x_scale: float) -> None:
         self.x_scale = x_scale
-        self._losses: dict[tuple[float, float], float] = {}
-        self._order = SortedList()
+        self._entries: dict[tuple[float, float], tuple] = {}
+        self._heap: list[tuple] = []
 
-    def _key(self, interval: tuple[float, float], loss: float) -> tuple:
-        infinite = 0 if math.isinf(loss) or math.isnan(loss) else 1
-        rank = -finite_loss(interval, loss, self.x_scale)
-        return (infinite, rank, interval[0] - interval[1], interval)
+    def _entry(self, interval: tuple[float, float], loss: float) -> tuple:
+        a, b = interval
+        if math.isfinite(loss):
+            return (1, -_round_significant(loss), a - b, a, b, loss)
+        return (0, -_round_significant((b - a) / self.x_scale), a - b, a, b, loss)
 
     def __setitem__(self, interval: tuple[float, float], loss: float) -> None:
-        old = self._losses.get(interval)
-        if old is not None:
-            self._order.remove(self._key(interval, old))
-        self._losses[interval] = loss
-        self._order.add(self._key(interval, loss))
+        if -1e290 < loss < 1e290:  # the common case, inlined (NaN and inf fail this)
+            scaled = loss * _SPLITTER
+            entry = (1, (scaled - loss) - scaled, interval[0] - interval[1], *interval, loss)
+        else:
+            entry = self._entry(interval, loss)
+        self._entries[interval] = entry
+        heap = self._heap
+        heapq.heappush(heap, entry)
+        if len(heap) > 2 * len(self._entries) + 64:
+            self._rebuild()
+
+    def update(self, pairs: Iterable[tuple[tuple[float, float], float]]) -> None:
+        """Set many losses at once (O(N), for rebuilding from scratch)."""
+        for interval, loss in pairs:
+            self._entries[interval] = self._entry(interval, loss)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self._heap = list(self._entries.values())
+        heapq.heapify(self._heap)
 
     def __delitem__(self, interval: tuple[float, float]) -> None:
-        self._order.remove(self._key(interval, self._losses.pop(interval)))
+        del self._entries[interval]
 
     def __getitem__(self, interval: tuple[float, float]) -> float:
-        return self._losses[interval]
+        return self._entries[interval][-1]
 
     def get(self, interval: tuple[float, float], default: Any = None) -> Any:
-        return self._losses.get(interval, default)
+        entry = self._entries.get(interval)
+        return default if entry is None else entry[-1]
 
     def __contains__(self, interval: object) -> bool:
-        return interval in self._losses
+        return interval in self._entries
 
     def __len__(self) -> int:
-        return len(self._losses)
+        return len(self._entries)
 
-    def __iter__(self):
-        return (key[-1] for key in self._order)
+    def __iter__(self) -> Iterator[tuple[float, float]]:
+        return (interval for interval, _ in self.items())
 
-    def items(self):
+    def items(self) -> Iterator[tuple[tuple[float, float], float]]:
         """(interval, loss) pairs, largest loss first."""
-        return ((key[-1], self._losses[key[-1]]) for key in self._order)
+        return (((e[3], e[4]), e[-1]) for e in sorted(self._entries.values()))
 
     def peekitem(self, index: int = 0) -> tuple[tuple[float, float], float]:
-        interval = self._order[index][-1]
-        return interval, self._losses[interval]
+        """The ``index``-th (interval, loss) in order; O(1) amortized for index 0."""
+        if index != 0:
+            entry = sorted(self._entries.values())[index]
+            return (entry[3], entry[4]), entry[-1]
+        heap, entries = self._heap, self._entries
+        while heap:
+            top = heap[0]
+            if entries.get((top[3], top[4])) is top:
+                return (top[3], top[4]), top[-1]
+            heapq.heappop(heap)
+        raise IndexError("peekitem from an empty LossManager")
 
     def clear(self) -> None:
-        self._losses.clear()
-        self._order.clear()
+        self._entries.clear()
+        self._heap.clear()
 
     def as_dict(self) -> dict[tuple[float, float], float]:
-        return dict(self._losses)
+        return {interval: entry[-1] for interval, entry in self._entries.items()}
 
 
 def loss_manager(x_scale: float) -> LossManager:
