@@ -494,3 +494,27 @@ class Learner1D(BaseLearner):
                 self.function, function_args_from_dataframe(df, function_prefix)
             )
         self.tell_many(df[x_name].to_numpy(dtype=float).tolist(), ys)
+
+    def plot(self, *, scatter_or_line: str = "scatter"):
+        """The data as a holoviews element: points (``"scatter"``) or a line (``"line"``); one
+        per component, overlaid, for vector output. Needs holoviews."""
+        if scatter_or_line not in ("scatter", "line"):
+            raise ValueError(
+                f'scatter_or_line must be "scatter" or "line", got {scatter_or_line!r}'
+            )
+        try:
+            import holoviews as hv
+        except ImportError:
+            raise ImportError(
+                "Learner1D.plot needs holoviews: pip install 'adaptive-runner[notebook]'"
+            ) from None
+        element = hv.Scatter if scatter_or_line == "scatter" else hv.Curve
+        table = self.to_numpy()
+        x_range = hv.Dimension("x", range=self.bounds)
+        if self.vdim == 1:
+            return element(table.reshape(-1, 2), kdims=[x_range], vdims=["y"])
+        curves = [
+            element(table[:, [0, k + 1]], kdims=[x_range], vdims=["y"], label=f"y_{k}")
+            for k in range(self.vdim)
+        ]
+        return hv.Overlay(curves)
