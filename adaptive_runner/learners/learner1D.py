@@ -55,6 +55,26 @@ def _is_finite(y: Any) -> bool:
     return bool(np.all(np.isfinite(y)))
 
 
+def _splittable(interval: tuple[float, float]) -> bool:
+    a, b = interval
+    return a < (a + b) / 2 < b
+
+
+class _CombinedLosses(LossManager):
+    """The losses of the intervals between evaluated and pending points, leaving out intervals
+    at floating-point resolution (no float lies inside them to ask)."""
+
+    def __setitem__(self, interval: tuple[float, float], loss: float) -> None:
+        if _splittable(interval):
+            super().__setitem__(interval, loss)
+
+    def __delitem__(self, interval: tuple[float, float]) -> None:
+        self._entries.pop(interval, None)
+
+    def update(self, pairs: Iterable[tuple[tuple[float, float], float]]) -> None:
+        super().update(pair for pair in pairs if _splittable(pair[0]))
+
+
 class Learner1D(BaseLearner):
     """Learn a function of one variable, f: R -> R or R^N, on ``bounds``.
 
@@ -107,7 +127,7 @@ class Learner1D(BaseLearner):
         self._real = SortedFloats()  # evaluated x
         self._all = SortedFloats()  # evaluated and pending x
         self.losses = LossManager(self._x_scale)
-        self.losses_combined = LossManager(self._x_scale)
+        self.losses_combined = _CombinedLosses(self._x_scale)
         self._y_min: Any = None  # finite minimum (per component for vectors)
         self._y_max: Any = None
         self._y_scale = 1.0
@@ -140,11 +160,12 @@ class Learner1D(BaseLearner):
         if n == 0:
             return [], []
         if not self.data and not self.pending_points and n > 2:
-            points = [float(x) for x in np.linspace(*self.bounds, n)]
+            # (a set: on bounds a few floats wide, linspace repeats values)
+            points = sorted({float(x) for x in np.linspace(*self.bounds, n)})
             if tell_pending:
                 for point in points:
                     self.tell_pending(point)
-            return points, [math.inf] * n
+            return points, [math.inf] * len(points)
         points, improvements = [], []
         for _ in range(n):
             point, improvement = self._next_point()
@@ -163,17 +184,10 @@ class Learner1D(BaseLearner):
         for bound in self.bounds:
             if bound not in self.data and bound not in self.pending_points:
                 return bound, math.inf
-        combined = self.losses_combined
-        while combined:
-            (a, b), loss = combined.peekitem(0)
-            x = (a + b) / 2
-            if a < x < b:
-                return x, loss / 2
-            if loss == 0:
-                break
-            # at floating-point resolution: nothing left to split here
-            combined[(a, b)] = 0.0
-        return None, 0.0
+        if not self.losses_combined:
+            return None, 0.0
+        (a, b), loss = self.losses_combined.peekitem(0)
+        return (a + b) / 2, loss / 2
 
     # ---- telling -------------------------------------------------------------------------------
     def _check_x(self, x: Any) -> float:
