@@ -7,8 +7,11 @@ the results back, until a *goal* is met. Compatible with the public API of pytho
 
 from adaptive_runner import learner, utils
 from adaptive_runner.learners import (
+    AverageLearner,
     BaseLearner,
     DataSaver,
+    DivergentIntegralError,
+    IntegratorLearner,
     Learner1D,
     SequenceLearner,
     make_datasaver,
@@ -28,9 +31,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncRunner",
+    "AverageLearner",
     "BaseLearner",
     "BlockingRunner",
     "DataSaver",
+    "DivergentIntegralError",
+    "IntegratorLearner",
     "Learner1D",
     "Runner",
     "SequenceLearner",

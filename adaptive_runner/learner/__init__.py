@@ -1,20 +1,28 @@
 """python-adaptive's module paths (``adaptive.learner``, ``adaptive.learner.learner1D``), so
 imports written for it keep working with ``import adaptive_runner as adaptive``."""
 
-from adaptive_runner.learner import learner1D
+from adaptive_runner.learner import average_learner, integrator_learner, learner1D
 from adaptive_runner.learners import (
+    AverageLearner,
     BaseLearner,
     DataSaver,
+    DivergentIntegralError,
+    IntegratorLearner,
     Learner1D,
     SequenceLearner,
     make_datasaver,
 )
 
 __all__ = [
+    "AverageLearner",
     "BaseLearner",
     "DataSaver",
+    "DivergentIntegralError",
+    "IntegratorLearner",
     "Learner1D",
     "SequenceLearner",
+    "average_learner",
+    "integrator_learner",
     "learner1D",
     "make_datasaver",
 ]

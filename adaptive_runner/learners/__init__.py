@@ -1,8 +1,19 @@
 """Learners: pure ask/tell state machines that choose where to evaluate a function next."""
 
+from adaptive_runner.learners.average_learner import AverageLearner
 from adaptive_runner.learners.base import BaseLearner
 from adaptive_runner.learners.data_saver import DataSaver, make_datasaver
+from adaptive_runner.learners.integrator_learner import DivergentIntegralError, IntegratorLearner
 from adaptive_runner.learners.learner1D import Learner1D
 from adaptive_runner.learners.sequence_learner import SequenceLearner
 
-__all__ = ["BaseLearner", "DataSaver", "Learner1D", "SequenceLearner", "make_datasaver"]
+__all__ = [
+    "AverageLearner",
+    "BaseLearner",
+    "DataSaver",
+    "DivergentIntegralError",
+    "IntegratorLearner",
+    "Learner1D",
+    "SequenceLearner",
+    "make_datasaver",
+]

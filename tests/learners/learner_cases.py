@@ -158,3 +158,8 @@ CASES += [
         skip=ONLY_FLOATS,
     ),
 ]
+
+from cases_average import AVERAGE_CASES  # noqa: E402
+from cases_integrator import INTEGRATOR_CASES  # noqa: E402
+
+CASES += INTEGRATOR_CASES + AVERAGE_CASES
