@@ -1,0 +1,45 @@
+"""The learner benchmark scripts stay runnable (structure only: speed is measured, never
+asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
+
+
+def run_quick(script: str, tmp_path: Path) -> list[dict]:
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--repeat", "1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(out.read_text())["results"]
+
+
+def test_learner1d_benchmark_quick_run(tmp_path):
+    results = run_quick("learner1d.py", tmp_path)
+    ours = {row["case"]: row for row in results if row["library"] == "adaptive_runner"}
+    assert {"per point N=1000", "per point N=3000", "tell_many N=3000"} <= set(ours)
+    assert all(ours[f"per point N={n}"]["us"] > 0 for n in (1000, 3000))
+    quality = [row for case, row in ours.items() if case.startswith("quality")]
+    assert len(quality) == 4 * 2  # four functions at two sizes
+    for row in quality:
+        assert 0 <= row["mean_error"] <= row["max_error"]
+
+
+def test_integrator_benchmark_quick_run(tmp_path):
+    results = run_quick("integrator.py", tmp_path)
+    assert len(results) == 4
+    for row in results:
+        assert row["ours"]["evals"] > 0
+        # the benchmark's own correctness column: the estimate is within its error bound
+        assert row["ours_x16"]["within"]
+        assert row["ours"]["abs_error"] <= max(row["tol"] * 10, row["ours"]["err"])
