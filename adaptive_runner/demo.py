@@ -1,13 +1,18 @@
 """A self-contained adaptive sampling job: ``python -m adaptive_runner.demo``.
 
-It scans the resonance of a driven, damped oscillator over a grid of (frequency, damping)
-settings. Each evaluation integrates the equation of motion with SciPy (a few milliseconds of
-real work), the runner spreads evaluations over the default process pool (loky), a status line
-shows progress, and the learner is saved periodically and at the end. Load the result with::
+It scans the resonance of a driven, damped oscillator in two stages. First a grid of
+(frequency, damping) settings (a SequenceLearner); then, at the smallest damping, where the
+resonance is sharpest, a Learner1D samples the amplitude as a function of the frequency until
+its loss is below ``--loss-goal``: points gather on the peak instead of being spread on a grid.
+Each evaluation integrates the equation of motion with SciPy (a few milliseconds of real work),
+the runner spreads evaluations over the default process pool (loky), a status line shows
+progress, and both learners are saved periodically and at the end. Load the results with::
 
-    import adaptive_runner
-    learner = adaptive_runner.SequenceLearner(demo.steady_state_amplitude, demo.settings())
-    learner.load("demo_output/learner.pickle")
+    from adaptive_runner import Learner1D, SequenceLearner, demo
+    grid = SequenceLearner(demo.steady_state_amplitude, demo.settings())
+    grid.load("demo_output/learner.pickle")
+    curve = Learner1D(demo.resonance_curve, bounds=demo.OMEGA_RANGE)
+    curve.load("demo_output/resonance.pickle")
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from pathlib import Path
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from adaptive_runner import AsyncRunner, SequenceLearner, utils
+from adaptive_runner import AsyncRunner, Learner1D, SequenceLearner, utils
+
+OMEGA_RANGE = (0.5, 1.5)
 
 
 def steady_state_amplitude(setting: dict) -> float:
@@ -36,10 +43,15 @@ def steady_state_amplitude(setting: dict) -> float:
     return float(np.ptp(solution.sol(tail)[0]) / 2)
 
 
+def resonance_curve(omega: float, zeta: float = 0.05) -> float:
+    """The steady-state amplitude as a function of the driving frequency alone."""
+    return steady_state_amplitude({"omega": omega, "zeta": zeta})
+
+
 def settings(n_omega: int = 24, n_zeta: int = 5) -> list[dict]:
     """The grid of oscillator settings the demo evaluates."""
     return utils.named_product(
-        omega=[round(float(w), 4) for w in np.linspace(0.5, 1.5, n_omega)],
+        omega=[round(float(w), 4) for w in np.linspace(*OMEGA_RANGE, n_omega)],
         zeta=[round(float(z), 4) for z in np.geomspace(0.05, 0.5, n_zeta)],
     )
 
@@ -49,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-omega", type=int, default=24, help="frequencies in the grid")
     parser.add_argument("--output", default="demo_output", help="folder for the saved learner")
     parser.add_argument("--ntasks", type=int, default=None, help="parallel evaluations")
+    parser.add_argument(
+        "--loss-goal", type=float, default=0.02, help="Learner1D stage: stop below this loss"
+    )
     args = parser.parse_args(argv)
 
     learner = SequenceLearner(steady_state_amplitude, settings(args.n_omega))
@@ -68,6 +83,30 @@ def main(argv: list[str] | None = None) -> int:
     check = SequenceLearner(steady_state_amplitude, settings(args.n_omega))
     check.load(fname)
     if check.npoints != learner.npoints:  # the saved file must hold the whole run
+        print(f"error: {fname} holds {check.npoints} points", file=sys.stderr)
+        return 1
+    return scan_resonance(args)
+
+
+def scan_resonance(args: argparse.Namespace) -> int:
+    """Stage 2: the sharpest resonance curve, sampled adaptively to a loss goal."""
+    curve = Learner1D(resonance_curve, bounds=OMEGA_RANGE)
+    runner = AsyncRunner(curve, loss_goal=args.loss_goal, ntasks=args.ntasks)
+    fname = Path(args.output) / "resonance.pickle"
+    runner.start_periodic_saving(save_kwargs={"fname": fname}, interval=5)
+    runner.live_info_terminal(update_interval=0.5)
+    runner.block_until_done()
+    table = curve.to_numpy()
+    omega, amplitude = table[np.argmax(table[:, 1])]
+    near_peak = np.count_nonzero(np.abs(table[:, 0] - omega) < 0.05)
+    print(
+        f"resonance curve: {curve.npoints} points to loss {curve.loss():.4f} in "
+        f"{runner.elapsed_time():.1f} s; peak amplitude {amplitude:.3f} at omega={omega:.4f}; "
+        f"{near_peak} points within 0.05 of the peak (a tenth of the range); saved to {fname}"
+    )
+    check = Learner1D(resonance_curve, bounds=OMEGA_RANGE)
+    check.load(fname)
+    if check.npoints != curve.npoints:
         print(f"error: {fname} holds {check.npoints} points", file=sys.stderr)
         return 1
     return 0

@@ -98,7 +98,17 @@ def test_utils_save_and_load_round_trip(tmp_path):
 
 def test_the_readme_demo_job_runs_and_saves(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "adaptive_runner.demo", "--n-omega", "4", "--output", "out"],
+        [
+            sys.executable,
+            "-m",
+            "adaptive_runner.demo",
+            "--n-omega",
+            "4",
+            "--loss-goal",
+            "0.1",
+            "--output",
+            "out",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -112,3 +122,11 @@ def test_the_readme_demo_job_runs_and_saves(tmp_path):
     learner = adaptive.SequenceLearner(abs, demo.settings(4))
     learner.load(tmp_path / "out" / "learner.pickle")
     assert learner.npoints == 20
+    # stage 2: the Learner1D scan reached its loss goal, with the peak found near omega = 1
+    curve = adaptive.Learner1D(demo.resonance_curve, bounds=demo.OMEGA_RANGE)
+    curve.load(tmp_path / "out" / "resonance.pickle")
+    assert curve.loss() <= 0.1
+    assert f"resonance curve: {curve.npoints} points" in out.stdout
+    omega, amplitude = max(curve.data.items(), key=lambda item: item[1])
+    assert abs(omega - 1.0) < 0.02
+    assert amplitude == pytest.approx(1 / (2 * 0.05), rel=0.05)  # 1 / (2 zeta) at resonance
