@@ -28,9 +28,11 @@ from adaptive_runner.learner.learner1D import (
     uniform_loss,
     uses_nth_neighbors,
 )
+from adaptive_runner.learners.learner1D import Y_SCALE_STEPS_PER_OCTAVE
 from adaptive_runner.learners.sorted_floats import SortedFloats
 
 Learner1D = adaptive.Learner1D
+ROUNDING = 2 ** (1 / Y_SCALE_STEPS_PER_OCTAVE)  # the largest factor between y scale and spread
 
 
 def peak(x, a=0.01):
@@ -321,7 +323,7 @@ def test_y_scale_follows_the_spread_of_the_values():
     learner.tell_many([0.0, 1.0], [3.0, 3.0])
     assert learner.y_scale == 1  # no spread yet
     learner.tell(0.5, 1003.0)
-    assert 1000 <= learner.y_scale <= 1000 * 2 ** (1 / 16)
+    assert 1000 <= learner.y_scale <= 1000 * ROUNDING
 
 
 @pytest.mark.parametrize("factor", [1e-6, 3.7, 1e9])
@@ -332,8 +334,8 @@ def test_multiplying_the_function_changes_losses_by_at_most_the_rounding(factor)
     scaled = Learner1D(lambda x: factor * peak(x), bounds=(-1, 1))
     scaled.tell_many(xs, [factor * peak(x) for x in xs])
     ratios = [scaled.losses[i] / plain.losses[i] for i in plain.losses.as_dict()]
-    assert max(ratios) <= 2 ** (1 / 16)
-    assert min(ratios) >= 2 ** (-1 / 16)
+    assert max(ratios) <= ROUNDING
+    assert min(ratios) >= 1 / ROUNDING
 
 
 def test_a_power_of_two_factor_samples_exactly_the_same_points():
@@ -352,12 +354,11 @@ def test_rescaling_is_amortized_not_per_point():
             type(self).full_recomputations += 1
             super()._recompute_all()
 
-    # the range keeps growing as the steep edge is resolved
-    learner = CountingLearner1D(lambda x: math.exp(30 * x), bounds=(0, 1))
+    # the range keeps growing, by a factor of 1e11 over the run, as a pole is approached
+    learner = CountingLearner1D(lambda x: 1 / (abs(x - 0.3137) + 1e-12), bounds=(0, 1))
     run(learner, 2000)
-    growth = math.log2(learner.y_scale / 1.0)
-    assert CountingLearner1D.full_recomputations <= 16 * growth + 2
-    assert CountingLearner1D.full_recomputations < 2000 / 10
+    assert learner.y_scale > 1e11
+    assert 1 < CountingLearner1D.full_recomputations < 2000 / 20
 
 
 # ---- NaN, inf and vector output ------------------------------------------------------------------
