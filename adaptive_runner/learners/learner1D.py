@@ -123,10 +123,11 @@ class Learner1D(BaseLearner):
         self.bounds = (low, high)
         self.loss_per_interval = loss_per_interval or default_loss
         self.nth_neighbors: int = getattr(self.loss_per_interval, "nth_neighbors", 0)
-        self._default_scalar_loss = self.loss_per_interval is default_loss
+        self._default_loss = self.loss_per_interval is default_loss
         self._x_scale = high - low
         self.data: dict[float, Any] = {}
         self.pending_points: set[float] = set()
+        self._nonfinite: set[float] = set()  # x whose value is (partly) NaN or infinite
         self._real = SortedFloats()  # evaluated x
         self._all = SortedFloats()  # evaluated and pending x
         self.losses = LossManager(self._x_scale)
@@ -220,7 +221,10 @@ class Learner1D(BaseLearner):
             self._insert_all(x)
         self.data[x] = y
         self._real.add(x)
-        if self._update_y_range(y):
+        finite = _is_finite(y)
+        if not finite:
+            self._nonfinite.add(x)
+        if self._update_y_range(y, finite):
             self._recompute_all()
         else:
             self._update_around(x)
@@ -238,12 +242,14 @@ class Learner1D(BaseLearner):
         for raw_x, raw_y in zip(xs, ys, strict=True):
             x = self._check_x(raw_x)
             if x not in data:
-                data[x] = self._check_y(raw_y)
+                data[x] = y = self._check_y(raw_y)
                 pending.discard(x)
+                if not _is_finite(y):
+                    self._nonfinite.add(x)
         self._real = SortedFloats(data)
         self._all = SortedFloats(itertools.chain(data, pending))
         self._y_min = self._y_max = None
-        finite = [y for y in data.values() if _is_finite(y)]
+        finite = [y for x, y in data.items() if x not in self._nonfinite]
         if finite:
             table = np.asarray(finite, dtype=float)
             self._y_min, self._y_max = table.min(axis=0), table.max(axis=0)
@@ -273,10 +279,10 @@ class Learner1D(BaseLearner):
             return 0.0
         return float(np.max(np.asarray(self._y_max) - self._y_min))
 
-    def _update_y_range(self, y: Any) -> bool:
+    def _update_y_range(self, y: Any, finite: bool) -> bool:
         """Widen the value range with ``y``; True when the loss scale changes."""
         if type(y) is float:
-            if not math.isfinite(y):
+            if not finite:
                 return False
             if self._y_min is None:
                 self._y_min = self._y_max = y
@@ -286,11 +292,17 @@ class Learner1D(BaseLearner):
                 self._y_max = y
             else:
                 return False
-        else:
-            finite = np.isfinite(y)
-            if not finite.any():
+        elif finite and self._y_min is not None:
+            if not ((y < self._y_min).any() or (y > self._y_max).any()):
                 return False
-            low, high = np.where(finite, y, np.inf), np.where(finite, y, -np.inf)
+            self._y_min = np.minimum(self._y_min, y)
+            self._y_max = np.maximum(self._y_max, y)
+        else:
+            finite_components = np.isfinite(y)
+            if not finite_components.any():
+                return False
+            low = np.where(finite_components, y, np.inf)
+            high = np.where(finite_components, y, -np.inf)
             if self._y_min is None:
                 self._y_min, self._y_max = low, high
             else:
@@ -354,19 +366,22 @@ class Learner1D(BaseLearner):
         a, b = window[i], window[i + 1]
         ya, yb = data[a], data[b]
         width = (b - a) / x_scale
-        if not (_is_finite(ya) and _is_finite(yb)):
+        nonfinite = self._nonfinite
+        if a in nonfinite or b in nonfinite:
             return width  # NaN or inf at an end: sample it like the uniform loss would
         n = self.nth_neighbors
         if n == 0:
-            if self._default_scalar_loss and type(ya) is float:
-                # default_loss, inlined: the same arithmetic on the same scaled values
-                return math.hypot(b / x_scale - a / x_scale, yb / y_scale - ya / y_scale)
+            if self._default_loss:  # inlined: the same arithmetic on the same scaled values
+                if type(ya) is float:
+                    return math.hypot(b / x_scale - a / x_scale, yb / y_scale - ya / y_scale)
+                dy = float(np.max(np.abs(yb / y_scale - ya / y_scale)))
+                return math.hypot(b / x_scale - a / x_scale, dy)
             loss = self.loss_per_interval((a / x_scale, b / x_scale), (ya / y_scale, yb / y_scale))
         else:
             xs, ys = [], []
             for j in range(i - n, i + n + 2):
                 y = data[window[j]] if 0 <= j < len(window) else None
-                if y is None or not _is_finite(y):
+                if y is None or window[j] in nonfinite:
                     xs.append(None)
                     ys.append(None)
                 else:
