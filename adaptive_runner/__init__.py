@@ -8,6 +8,7 @@ the results back, until a *goal* is met. Compatible with the public API of pytho
 from adaptive_runner import learner, utils
 from adaptive_runner.learners import (
     AverageLearner,
+    AverageLearner1D,
     BaseLearner,
     DataSaver,
     DivergentIntegralError,
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AsyncRunner",
     "AverageLearner",
+    "AverageLearner1D",
     "BaseLearner",
     "BlockingRunner",
     "DataSaver",

@@ -15,9 +15,14 @@ from adaptive_runner import demo, utils
     "name",
     [
         "AsyncRunner",
+        "AverageLearner",
+        "AverageLearner1D",
         "BaseLearner",
         "BlockingRunner",
         "DataSaver",
+        "DivergentIntegralError",
+        "IntegratorLearner",
+        "Learner1D",
         "Runner",
         "SequenceLearner",
         "SequentialExecutor",
@@ -38,13 +43,23 @@ def test_compatible_module_paths():
     assert adaptive.runner.SequentialExecutor is utils.SequentialExecutor
     assert adaptive.runner.simple is adaptive.simple
     assert adaptive.runner.replay_log is adaptive.replay_log
+    # python-adaptive's learner module paths
+    from adaptive_runner.learner import average_learner, average_learner1D, integrator_learner
+    from adaptive_runner.learner.learner1D import Learner1D, curvature_loss_function
+
+    assert Learner1D is adaptive.Learner1D
+    assert callable(curvature_loss_function())
+    assert average_learner.AverageLearner is adaptive.AverageLearner
+    assert average_learner1D.AverageLearner1D is adaptive.AverageLearner1D
+    assert integrator_learner.DivergentIntegralError is adaptive.DivergentIntegralError
+    assert adaptive.learner.IntegratorLearner is adaptive.IntegratorLearner
 
 
 def test_import_is_lazy_about_optional_dependencies():
     code = (
         "import sys, adaptive_runner; "
         "heavy = {'pandas', 'holoviews', 'ipywidgets', 'distributed', 'dask', 'bokeh', "
-        "'ipyparallel', 'mpi4py', 'loky'}; "
+        "'ipyparallel', 'mpi4py', 'loky', 'scipy'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,9 +1,15 @@
 """python-adaptive's module paths (``adaptive.learner``, ``adaptive.learner.learner1D``), so
 imports written for it keep working with ``import adaptive_runner as adaptive``."""
 
-from adaptive_runner.learner import average_learner, integrator_learner, learner1D
+from adaptive_runner.learner import (
+    average_learner,
+    average_learner1D,
+    integrator_learner,
+    learner1D,
+)
 from adaptive_runner.learners import (
     AverageLearner,
+    AverageLearner1D,
     BaseLearner,
     DataSaver,
     DivergentIntegralError,
@@ -15,6 +21,7 @@ from adaptive_runner.learners import (
 
 __all__ = [
     "AverageLearner",
+    "AverageLearner1D",
     "BaseLearner",
     "DataSaver",
     "DivergentIntegralError",
@@ -22,6 +29,7 @@ __all__ = [
     "Learner1D",
     "SequenceLearner",
     "average_learner",
+    "average_learner1D",
     "integrator_learner",
     "learner1D",
     "make_datasaver",

@@ -1,6 +1,7 @@
 """Learners: pure ask/tell state machines that choose where to evaluate a function next."""
 
 from adaptive_runner.learners.average_learner import AverageLearner
+from adaptive_runner.learners.average_learner1D import AverageLearner1D
 from adaptive_runner.learners.base import BaseLearner
 from adaptive_runner.learners.data_saver import DataSaver, make_datasaver
 from adaptive_runner.learners.integrator_learner import DivergentIntegralError, IntegratorLearner
@@ -9,6 +10,7 @@ from adaptive_runner.learners.sequence_learner import SequenceLearner
 
 __all__ = [
     "AverageLearner",
+    "AverageLearner1D",
     "BaseLearner",
     "DataSaver",
     "DivergentIntegralError",

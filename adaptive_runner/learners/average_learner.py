@@ -11,10 +11,10 @@ import numpy as np
 
 from adaptive_runner.learners.base import (
     BaseLearner,
-    add_function_columns,
-    bind_function_args,
     check_ask_n,
-    function_args_from_dataframe,
+    describe_dataframe,
+    function_from_dataframe,
+    require_holoviews,
     require_pandas,
 )
 
@@ -244,9 +244,9 @@ class AverageLearner(BaseLearner):
         pd = require_pandas()
         seeds = sorted(self.data)
         df = pd.DataFrame({seed_name: seeds, y_name: [self.data[s] for s in seeds]})
-        df.attrs["inputs"] = [seed_name]
-        df.attrs["output"] = y_name
-        add_function_columns(df, self.function, with_default_function_args, function_prefix)
+        describe_dataframe(
+            df, [seed_name], y_name, self.function, with_default_function_args, function_prefix
+        )
         return df
 
     def load_dataframe(
@@ -259,20 +259,14 @@ class AverageLearner(BaseLearner):
     ) -> None:
         """Tell the learner the data of a DataFrame made by :meth:`to_dataframe`."""
         require_pandas()
-        if with_default_function_args:
-            self.function = bind_function_args(
-                self.function, function_args_from_dataframe(df, function_prefix)
-            )
+        self.function = function_from_dataframe(
+            self.function, df, with_default_function_args, function_prefix
+        )
         self.tell_many(df[seed_name].astype(int).tolist(), df[y_name].astype(float).tolist())
 
     def plot(self):
         """A holoviews histogram of the values told (about sqrt(n) bins)."""
-        try:
-            import holoviews as hv
-        except ImportError:
-            raise ImportError(
-                "AverageLearner.plot needs holoviews: pip install 'adaptive-runner[notebook]'"
-            ) from None
+        hv = require_holoviews("AverageLearner.plot")
         values = np.fromiter(self.data.values(), dtype=float, count=len(self.data))
         if len(values) == 0:
             return hv.Histogram(([0.0, 1.0], [0]), kdims=["y"])

@@ -252,6 +252,43 @@ def add_function_columns(
         df[function_prefix + name] = [value] * len(df)
 
 
+def describe_dataframe(
+    df: Any,
+    inputs: list[str],
+    output: str,
+    function: Callable,
+    with_default_function_args: bool,
+    function_prefix: str,
+) -> Any:
+    """Record the input and output columns in ``df.attrs`` and add a column per defaulted
+    argument of ``function``; returns ``df``."""
+    df.attrs["inputs"] = list(inputs)
+    df.attrs["output"] = output
+    add_function_columns(df, function, with_default_function_args, function_prefix)
+    return df
+
+
+def function_from_dataframe(
+    function: Callable, df: Any, with_default_function_args: bool, function_prefix: str
+) -> Callable:
+    """``function`` with the argument values recorded in ``df``'s ``function_prefix`` columns
+    bound (``function`` itself when ``with_default_function_args`` is false)."""
+    if not with_default_function_args:
+        return function
+    return bind_function_args(function, function_args_from_dataframe(df, function_prefix))
+
+
+def require_holoviews(owner: str):
+    """Import holoviews for ``owner`` (e.g. ``"Learner1D.plot"``) or explain how to get it."""
+    try:
+        import holoviews
+    except ImportError:
+        raise ImportError(
+            f"{owner} needs holoviews: pip install 'adaptive-runner[notebook]'"
+        ) from None
+    return holoviews
+
+
 def as_sequence(values: Any) -> Sequence:
     """``values`` as a list (accepts any iterable, including NumPy arrays)."""
     return list(values)

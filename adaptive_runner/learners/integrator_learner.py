@@ -87,10 +87,10 @@ from sortedcontainers import SortedKeyList
 
 from adaptive_runner.learners.base import (
     BaseLearner,
-    add_function_columns,
-    bind_function_args,
     check_ask_n,
-    function_args_from_dataframe,
+    describe_dataframe,
+    function_from_dataframe,
+    require_holoviews,
     require_pandas,
 )
 from adaptive_runner.learners.quadrature import (
@@ -666,9 +666,9 @@ class IntegratorLearner(BaseLearner):
         """The data as a DataFrame with columns ``x_name`` and ``y_name``, sorted by x."""
         pd = require_pandas()
         df = pd.DataFrame(self.to_numpy(), columns=[x_name, y_name])
-        df.attrs["inputs"] = [x_name]
-        df.attrs["output"] = y_name
-        add_function_columns(df, self.function, with_default_function_args, function_prefix)
+        describe_dataframe(
+            df, [x_name], y_name, self.function, with_default_function_args, function_prefix
+        )
         return df
 
     def load_dataframe(
@@ -684,17 +684,15 @@ class IntegratorLearner(BaseLearner):
         for column in (x_name, y_name):
             if column not in df.columns:
                 raise ValueError(f"the dataframe has no column {column!r}")
-        if with_default_function_args:
-            self.function = bind_function_args(
-                self.function, function_args_from_dataframe(df, function_prefix)
-            )
+        self.function = function_from_dataframe(
+            self.function, df, with_default_function_args, function_prefix
+        )
         self.tell_many(
             df[x_name].to_numpy(dtype=float).tolist(), df[y_name].to_numpy(dtype=float).tolist()
         )
 
     def plot(self):
         """The data as a holoviews line through the points, with the points on top."""
-        import holoviews as hv
-
+        hv = require_holoviews("IntegratorLearner.plot")
         table = self.to_numpy()
         return hv.Path([table]) * hv.Scatter(table)

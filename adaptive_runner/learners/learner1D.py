@@ -30,10 +30,10 @@ import numpy as np
 
 from adaptive_runner.learners.base import (
     BaseLearner,
-    add_function_columns,
-    bind_function_args,
     check_ask_n,
-    function_args_from_dataframe,
+    describe_dataframe,
+    function_from_dataframe,
+    require_holoviews,
     require_pandas,
 )
 from adaptive_runner.learners.learner1D_losses import LossManager, default_loss
@@ -393,11 +393,21 @@ class Learner1D(BaseLearner):
 
     def _update_around(self, x: float) -> None:
         """Recompute the losses of the intervals whose neighbourhood now contains ``x``."""
-        real, n = self._real, self.nth_neighbors
+        real = self._real
         left, right = real.prev(x), real.next(x)
-        losses = self.losses
         if left is not None and right is not None:
-            del losses[(left, right)]
+            del self.losses[(left, right)]
+        self._recompute_around(x, left, right)
+
+    def _recompute_around(self, x: float, left: float | None, right: float | None) -> None:
+        """Recompute the losses that depend on the value at the evaluated point ``x``.
+
+        ``left`` and ``right`` are its evaluated neighbours (None at the ends). Besides
+        :meth:`_update_around`, subclasses whose value at a point is refined after it was told
+        (the AverageLearner1D's means) call this after changing ``data[x]`` in place.
+        """
+        real, n = self._real, self.nth_neighbors
+        losses = self.losses
         if n == 0:
             window = [p for p in (left, x, right) if p is not None]
             start, stop = 0, len(window) - 1
@@ -496,9 +506,9 @@ class Learner1D(BaseLearner):
         pd = require_pandas()
         table = self.to_numpy().reshape(-1, 1 + self.vdim)
         df = pd.DataFrame(table, columns=[x_name, *self._y_columns(y_name)])
-        df.attrs["inputs"] = [x_name]
-        df.attrs["output"] = y_name
-        add_function_columns(df, self.function, with_default_function_args, function_prefix)
+        describe_dataframe(
+            df, [x_name], y_name, self.function, with_default_function_args, function_prefix
+        )
         return df
 
     def load_dataframe(
@@ -521,10 +531,9 @@ class Learner1D(BaseLearner):
             ys = list(df[vector_columns].to_numpy(dtype=float))
         else:
             raise ValueError(f"the dataframe has no column {y_name!r} or {y_name}_0, ...")
-        if with_default_function_args:
-            self.function = bind_function_args(
-                self.function, function_args_from_dataframe(df, function_prefix)
-            )
+        self.function = function_from_dataframe(
+            self.function, df, with_default_function_args, function_prefix
+        )
         self.tell_many(df[x_name].to_numpy(dtype=float).tolist(), ys)
 
     def plot(self, *, scatter_or_line: str = "scatter"):
@@ -534,12 +543,7 @@ class Learner1D(BaseLearner):
             raise ValueError(
                 f'scatter_or_line must be "scatter" or "line", got {scatter_or_line!r}'
             )
-        try:
-            import holoviews as hv
-        except ImportError:
-            raise ImportError(
-                "Learner1D.plot needs holoviews: pip install 'adaptive-runner[notebook]'"
-            ) from None
+        hv = require_holoviews("Learner1D.plot")
         element = hv.Scatter if scatter_or_line == "scatter" else hv.Curve
         table = self.to_numpy()
         x_range = hv.Dimension("x", range=self.bounds)

@@ -12,10 +12,9 @@ from sortedcontainers import SortedDict, SortedSet
 
 from adaptive_runner.learners.base import (
     BaseLearner,
-    add_function_columns,
-    bind_function_args,
     check_ask_n,
-    function_args_from_dataframe,
+    describe_dataframe,
+    function_from_dataframe,
     require_pandas,
 )
 
@@ -196,9 +195,9 @@ class SequenceLearner(BaseLearner):
                 y_name: [self.data.get(i, math.nan) for i in indices],
             }
         )
-        df.attrs["inputs"] = [index_name]
-        df.attrs["output"] = y_name
-        add_function_columns(df, self._function, with_default_function_args, function_prefix)
+        describe_dataframe(
+            df, [index_name], y_name, self._function, with_default_function_args, function_prefix
+        )
         return df
 
     def load_dataframe(
@@ -238,8 +237,7 @@ class SequenceLearner(BaseLearner):
             points.append(point)
             values.append(value)
         if with_default_function_args:
-            kwargs = function_args_from_dataframe(df, function_prefix)
-            self._function = bind_function_args(self._function, kwargs)
+            self._function = function_from_dataframe(self._function, df, True, function_prefix)
             self.function = _IgnoreIndex(self._function)
         self.tell_many(points, values)
 

@@ -43,3 +43,16 @@ def test_integrator_benchmark_quick_run(tmp_path):
         # the benchmark's own correctness column: the estimate is within its error bound
         assert row["ours_x16"]["within"]
         assert row["ours"]["abs_error"] <= max(row["tol"] * 10, row["ours"]["err"])
+
+
+def test_average_learners_benchmark_quick_run(tmp_path):
+    results = run_quick("average_learners.py", tmp_path)
+    ours = {row["case"]: row for row in results if row["library"] == "adaptive_runner"}
+    assert ours["AverageLearner ask(1)+tell"]["us"] > 0
+    assert ours["AverageLearner1D ask(1)+tell"]["us"] > 0
+    assert ours["AverageLearner1D ask(10)+tell"]["us"] > 0
+    rms = [row for case, row in ours.items() if "RMS" in case]
+    assert rms
+    for row in rms:
+        assert 0 < row["rms"] < 1  # the means approach the noiseless function
+        assert row["npoints"] >= 2
