@@ -58,24 +58,15 @@ def _is_finite(y: Any) -> bool:
     return bool(np.all(np.isfinite(y)))
 
 
-def _splittable(interval: tuple[float, float]) -> bool:
-    a, b = interval
-    return a < (a + b) / 2 < b
-
-
 class _CombinedLosses(LossManager):
     """The losses of the intervals between evaluated and pending points, leaving out intervals
-    at floating-point resolution (no float lies inside them to ask)."""
+    at floating-point resolution (no float lies inside them to ask); deleting a left-out
+    interval is a no-op."""
 
-    def __setitem__(self, interval: tuple[float, float], loss: float) -> None:
-        if _splittable(interval):
-            super().__setitem__(interval, loss)
+    only_splittable = True
 
     def __delitem__(self, interval: tuple[float, float]) -> None:
         self._entries.pop(interval, None)
-
-    def update(self, pairs: Iterable[tuple[tuple[float, float], float]]) -> None:
-        super().update(pair for pair in pairs if _splittable(pair[0]))
 
 
 class Learner1D(BaseLearner):
@@ -220,14 +211,16 @@ class Learner1D(BaseLearner):
         else:
             self._insert_all(x)
         self.data[x] = y
-        self._real.add(x)
+        left, right = self._real.insert(x)
         finite = _is_finite(y)
         if not finite:
             self._nonfinite.add(x)
         if self._update_y_range(y, finite):
             self._recompute_all()
         else:
-            self._update_around(x)
+            if left is not None and right is not None:
+                del self.losses[(left, right)]
+            self._recompute_around(x, left, right)
 
     def tell_many(self, xs: Iterable, ys: Iterable) -> None:
         """Tell many points at once; the losses are rebuilt in one pass when that is cheaper."""
@@ -322,13 +315,13 @@ class Learner1D(BaseLearner):
     def _insert_all(self, x: float) -> None:
         """Add ``x`` (not yet evaluated) to the evaluated-or-pending points, splitting the
         interval it falls in."""
-        all_points, combined, real = self._all, self.losses_combined, self._real
-        left, right = all_points.prev(x), all_points.next(x)
-        all_points.add(x)
+        combined, real, data = self.losses_combined, self._real, self.data
+        left, right = self._all.insert(x)
         if left is not None and right is not None:
             del combined[(left, right)]
         # both pieces lie in the evaluated interval (low, high) around x
-        low, high = real.prev(x), real.next(x)
+        low = left if left is None or left in data else real.prev(x)
+        high = right if right is None or right in data else real.next(x)
         loss = math.inf if low is None or high is None else self.losses[(low, high)]
         if left is not None:
             combined[(left, x)] = loss * (x - left) / (high - low) if loss < math.inf else loss
@@ -391,20 +384,12 @@ class Learner1D(BaseLearner):
         loss = float(loss)
         return width if math.isnan(loss) else loss
 
-    def _update_around(self, x: float) -> None:
-        """Recompute the losses of the intervals whose neighbourhood now contains ``x``."""
-        real = self._real
-        left, right = real.prev(x), real.next(x)
-        if left is not None and right is not None:
-            del self.losses[(left, right)]
-        self._recompute_around(x, left, right)
-
     def _recompute_around(self, x: float, left: float | None, right: float | None) -> None:
         """Recompute the losses that depend on the value at the evaluated point ``x``.
 
         ``left`` and ``right`` are its evaluated neighbours (None at the ends). Besides
-        :meth:`_update_around`, subclasses whose value at a point is refined after it was told
-        (the AverageLearner1D's means) call this after changing ``data[x]`` in place.
+        :meth:`tell`, subclasses whose value at a point is refined after it was told (the
+        AverageLearner1D's means) call this after changing ``data[x]`` in place.
         """
         real, n = self._real, self.nth_neighbors
         losses = self.losses
@@ -416,15 +401,15 @@ class Learner1D(BaseLearner):
             window = list(real.irange(real.step(first, -n), real.step(last, n)))
             start = window.index(first)
             stop = window.index(last, start)
-        for i in range(start, stop):
-            losses[(window[i], window[i + 1])] = self._interval_loss(window, i)
-        if start == stop:
-            return
         combined = self.losses_combined
         if not self.pending_points:  # nothing splits the real intervals: combined == real
             for i in range(start, stop):
                 interval = (window[i], window[i + 1])
-                combined[interval] = losses[interval]
+                combined[interval] = losses[interval] = self._interval_loss(window, i)
+            return
+        for i in range(start, stop):
+            losses[(window[i], window[i + 1])] = self._interval_loss(window, i)
+        if start == stop:
             return
         # the evaluated-or-pending intervals inside the updated stretch take their share of the
         # real interval that holds them

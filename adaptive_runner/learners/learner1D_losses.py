@@ -161,30 +161,43 @@ def finite_loss(interval: tuple[float, float], loss: float, x_scale: float) -> f
     return _round_significant(loss)
 
 
+_INFINITE_RANK = 1e300  # infinite losses rank above every finite one, wider intervals first
+
+
 class LossManager:
     """A mapping interval -> loss that also yields the interval of largest loss quickly.
 
-    Infinite (or NaN) losses come first, then larger finite losses; ties go to the wider interval,
-    then the leftmost, so the order is deterministic. Setting and deleting are O(log N) (a binary
-    heap with lazy deletion: replaced entries are dropped when they reach the top, and the heap
-    is rebuilt when stale entries outnumber live ones); :meth:`items` sorts on demand.
+    Infinite (or NaN) losses come first, wider intervals before narrower ones, then finite
+    losses from the largest down (losses beyond 1e290 in size count as infinite); ties go to the
+    wider interval, then the leftmost, so the order is deterministic. Setting and deleting are
+    O(log N): a binary heap with lazy deletion (replaced entries are dropped when they reach the
+    top, and the heap is rebuilt when stale entries outnumber live ones). :meth:`items` sorts on
+    demand.
     """
+
+    #: leave out intervals with no float strictly inside (nothing there can be asked)
+    only_splittable = False
 
     def __init__(self, x_scale: float) -> None:
         self.x_scale = x_scale
+        # interval -> (rank, a - b, interval, loss); the heap orders these entries
         self._entries: dict[tuple[float, float], tuple] = {}
         self._heap: list[tuple] = []
 
     def _entry(self, interval: tuple[float, float], loss: float) -> tuple:
         a, b = interval
-        if math.isfinite(loss):
-            return (1, -_round_significant(loss), a - b, a, b, loss)
-        return (0, -_round_significant((b - a) / self.x_scale), a - b, a, b, loss)
+        if -1e290 < loss < 1e290:
+            return (-_round_significant(loss), a - b, interval, loss)
+        width = _round_significant((b - a) / self.x_scale)
+        return (-_INFINITE_RANK * (1 + width), a - b, interval, loss)
 
     def __setitem__(self, interval: tuple[float, float], loss: float) -> None:
+        a, b = interval
+        if self.only_splittable and not a < (a + b) / 2 < b:
+            return
         if -1e290 < loss < 1e290:  # the common case, inlined (NaN and inf fail this)
             scaled = loss * _SPLITTER
-            entry = (1, (scaled - loss) - scaled, interval[0] - interval[1], *interval, loss)
+            entry = ((scaled - loss) - scaled, a - b, interval, loss)
         else:
             entry = self._entry(interval, loss)
         self._entries[interval] = entry
@@ -196,7 +209,9 @@ class LossManager:
     def update(self, pairs: Iterable[tuple[tuple[float, float], float]]) -> None:
         """Set many losses at once (O(N), for rebuilding from scratch)."""
         for interval, loss in pairs:
-            self._entries[interval] = self._entry(interval, loss)
+            a, b = interval
+            if not self.only_splittable or a < (a + b) / 2 < b:
+                self._entries[interval] = self._entry(interval, loss)
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -207,11 +222,11 @@ class LossManager:
         del self._entries[interval]
 
     def __getitem__(self, interval: tuple[float, float]) -> float:
-        return self._entries[interval][-1]
+        return self._entries[interval][3]
 
     def get(self, interval: tuple[float, float], default: Any = None) -> Any:
         entry = self._entries.get(interval)
-        return default if entry is None else entry[-1]
+        return default if entry is None else entry[3]
 
     def __contains__(self, interval: object) -> bool:
         return interval in self._entries
@@ -224,18 +239,18 @@ class LossManager:
 
     def items(self) -> Iterator[tuple[tuple[float, float], float]]:
         """(interval, loss) pairs, largest loss first."""
-        return (((e[3], e[4]), e[-1]) for e in sorted(self._entries.values()))
+        return ((entry[2], entry[3]) for entry in sorted(self._entries.values()))
 
     def peekitem(self, index: int = 0) -> tuple[tuple[float, float], float]:
         """The ``index``-th (interval, loss) in order; O(1) amortized for index 0."""
         if index != 0:
             entry = sorted(self._entries.values())[index]
-            return (entry[3], entry[4]), entry[-1]
+            return entry[2], entry[3]
         heap, entries = self._heap, self._entries
         while heap:
             top = heap[0]
-            if entries.get((top[3], top[4])) is top:
-                return (top[3], top[4]), top[-1]
+            if entries.get(top[2]) is top:
+                return top[2], top[3]
             heapq.heappop(heap)
         raise IndexError("peekitem from an empty LossManager")
 
@@ -244,7 +259,7 @@ class LossManager:
         self._heap.clear()
 
     def as_dict(self) -> dict[tuple[float, float], float]:
-        return {interval: entry[-1] for interval, entry in self._entries.items()}
+        return {interval: entry[3] for interval, entry in self._entries.items()}
 
 
 def loss_manager(x_scale: float) -> LossManager:
