@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from adaptive_runner.learners.average_learner1D_parts import SampleSums
 from adaptive_runner.learners.base import (
     BaseLearner,
     check_ask_n,
@@ -20,9 +21,10 @@ from adaptive_runner.learners.base import (
 
 __all__ = ["AverageLearner"]
 
-#: With every sample equal the learner knows nothing about the spread: it keeps sampling until
-#: it has this many (or ``min_npoints``, if larger) before the loss may fall to 0.
-MIN_NPOINTS_WITHOUT_SPREAD = 10
+#: The fewest samples whose standard deviation the loss trusts. From fewer, the estimate is too
+#: uncertain (below 10 samples its relative error exceeds 25%, and two equal or two close
+#: samples give a spread near 0), so a run would stop after a lucky pair.
+MIN_NPOINTS_FOR_SPREAD = 10
 
 
 def _check_tolerance(name: str, value: Any) -> float | None:
@@ -40,7 +42,9 @@ class AverageLearner(BaseLearner):
 
     Points are integer seeds 0, 1, 2, ...; ``data`` maps seed -> value. The loss is
     ``max(se / atol, se / (rtol * |mean|))`` with ``se = std / sqrt(n)``, so a loss <= 1 means
-    the requested precision is reached. Each point costs O(1) (running sums, Welford's update).
+    the requested precision is reached. Each point costs O(1): exact running sums of the values
+    and their squares (integers), so the mean and spread are correctly rounded and do not depend
+    on the order of telling.
 
     Parameters
     ----------
@@ -49,9 +53,9 @@ class AverageLearner(BaseLearner):
     atol, rtol
         Absolute and relative tolerance on the mean; at least one is required, each positive.
     min_npoints
-        The loss is infinite with fewer samples (at least 2: a spread needs two). Samples that
-        are all equal say nothing about the spread, so they need
-        ``max(min_npoints, MIN_NPOINTS_WITHOUT_SPREAD)`` before the loss can reach 0.
+        The loss is infinite with fewer samples (at least 2: a spread needs two). Whatever its
+        value, the loss also stays infinite below ``MIN_NPOINTS_FOR_SPREAD`` (10) samples, so
+        two equal or close samples never declare convergence (python-adaptive stops there).
 
     Examples
     --------
@@ -87,10 +91,7 @@ class AverageLearner(BaseLearner):
         self.data: dict[int, float] = {}
         self.pending_points: set[int] = set()
         self._next_seed = 0  # every seed below it is told or pending
-        self._mean = 0.0
-        self._sum_squared_deviations = 0.0
-        self._lowest = math.inf
-        self._highest = -math.inf
+        self._sums = SampleSums()  # exact: the same mean and spread in any telling order
 
     # ---- statistics ----------------------------------------------------------------------------
     @property
@@ -101,7 +102,7 @@ class AverageLearner(BaseLearner):
     @property
     def mean(self) -> float:
         """The mean of the values told (NaN before any)."""
-        return self._mean if self.data else math.nan
+        return self._sums.mean() if self.data else math.nan
 
     @property
     def std(self) -> float:
@@ -109,7 +110,7 @@ class AverageLearner(BaseLearner):
         n = len(self.data)
         if n < 2:
             return math.inf
-        return math.sqrt(max(self._sum_squared_deviations, 0.0) / (n - 1))
+        return math.sqrt(max(self._sums.variance(), 0.0))
 
     def loss(self, real: bool = True, *, n: int | None = None) -> float:
         """``max(se / atol, se / (rtol * |mean|))`` for ``n`` samples (default: those told, or
@@ -120,16 +121,13 @@ class AverageLearner(BaseLearner):
 
     def _loss_for(self, n: int) -> float:
         told = len(self.data)
-        needed = self.min_npoints
-        if self._lowest == self._highest and needed < MIN_NPOINTS_WITHOUT_SPREAD:
-            needed = MIN_NPOINTS_WITHOUT_SPREAD  # no spread seen yet
-        if told < 2 or n < needed:
+        if told < MIN_NPOINTS_FOR_SPREAD or n < self.min_npoints:
             return math.inf
-        variance = self._sum_squared_deviations / (told - 1)
+        variance = self._sums.variance()
         standard_error = math.sqrt((variance if variance > 0 else 0.0) / n)
         loss = 0.0 if self.atol is None else standard_error / self.atol
         if self.rtol is not None:
-            scale = self.rtol * abs(self._mean)
+            scale = self.rtol * abs(self._sums.mean())
             relative = standard_error / scale if scale > 0 else math.inf
             loss = max(loss, relative)
         return loss
@@ -199,12 +197,7 @@ class AverageLearner(BaseLearner):
             raise ValueError(f"AverageLearner values must be finite, got {value!r} for {seed=}")
         self.pending_points.discard(seed)
         data[seed] = value
-        # Welford's update of the mean and the sum of squared deviations
-        delta = value - self._mean
-        self._mean += delta / len(data)
-        self._sum_squared_deviations += delta * (value - self._mean)
-        self._lowest = min(self._lowest, value)
-        self._highest = max(self._highest, value)
+        self._sums.add(value)
         if seed == self._next_seed:
             self._advance_next_seed()
 
