@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import os
 import pickle
+import select
 import time
 import warnings
 
@@ -238,6 +239,20 @@ def test_live_info_terminal_plain_lines_when_not_a_terminal(capsys):
     assert lines[0].startswith("running")
 
 
+def read_everything(fd: int) -> str:
+    """All that was written to a pty so far (one read may return only part of it)."""
+    chunks = []
+    while select.select([fd], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(fd, 100_000)
+        except OSError:  # the other end is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
 def test_live_info_terminal_redraws_in_place_on_a_terminal():
     master, slave = os.openpty()
     with os.fdopen(slave, "w") as tty:
@@ -245,7 +260,7 @@ def test_live_info_terminal_redraws_in_place_on_a_terminal():
         runner = AsyncRunner(learner, ntasks=2)
         live_info_terminal(runner, update_interval=0.01, file=tty)
         runner.block_until_done()
-    out = os.read(master, 100_000).decode()
+    out = read_everything(master)
     os.close(master)
     assert "\r\x1b[2K" in out
     assert "finished" in out
