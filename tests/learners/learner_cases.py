@@ -160,6 +160,9 @@ CASES += [
 ]
 
 from cases_average import AVERAGE_CASES  # noqa: E402
+from cases_balancing import BALANCING_CASES  # noqa: E402
 from cases_integrator import INTEGRATOR_CASES  # noqa: E402
+from cases_learner2d import LEARNER2D_CASES  # noqa: E402
+from cases_learnernd import LEARNERND_CASES  # noqa: E402
 
-CASES += INTEGRATOR_CASES + AVERAGE_CASES
+CASES += INTEGRATOR_CASES + AVERAGE_CASES + LEARNER2D_CASES + LEARNERND_CASES + BALANCING_CASES
