@@ -109,6 +109,10 @@ CASES: list[LearnerCase] = [
 ]
 
 
+def rich_peak(x: float, a: float = 0.1) -> dict[str, Any]:
+    return {"y": x + a**2 / (a**2 + x**2), "cost": abs(x), "label": f"x={x:.3f}"}
+
+
 def learner1d_settings(learner: Any) -> dict[str, Any]:
     probe = (0.1, 0.2)
     return {
@@ -157,7 +161,21 @@ CASES += [
         settings=learner1d_settings,
         skip=ONLY_FLOATS,
     ),
+    LearnerCase(
+        # python-adaptive's common pattern: rich results, the wrapped Learner1D learns one field
+        id="DataSaver-Learner1D",
+        make=lambda: DataSaver(Learner1D(rich_peak, bounds=(-1, 1)), itemgetter("y")),
+        finite=False,
+        settings=lambda learner: {
+            "type": type(learner).__name__,
+            "wrapped": learner1d_settings(learner.learner),
+            "picked": learner.arg_picker(PICKER_SAMPLE),
+        },
+        function_defaults={"a": 0.1},
+        poison=poison_dict,
+    ),
 ]
+
 
 from cases_average import AVERAGE_CASES  # noqa: E402
 from cases_balancing import BALANCING_CASES  # noqa: E402
