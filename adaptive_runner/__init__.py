@@ -9,6 +9,7 @@ from adaptive_runner import learner, utils
 from adaptive_runner.learners import (
     AverageLearner,
     AverageLearner1D,
+    BalancingLearner,
     BaseLearner,
     DataSaver,
     DivergentIntegralError,
@@ -34,6 +35,7 @@ __all__ = [
     "AsyncRunner",
     "AverageLearner",
     "AverageLearner1D",
+    "BalancingLearner",
     "BaseLearner",
     "BlockingRunner",
     "DataSaver",

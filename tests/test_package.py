@@ -17,6 +17,7 @@ from adaptive_runner import demo, utils
         "AsyncRunner",
         "AverageLearner",
         "AverageLearner1D",
+        "BalancingLearner",
         "BaseLearner",
         "BlockingRunner",
         "DataSaver",

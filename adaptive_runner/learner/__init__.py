@@ -4,12 +4,14 @@ imports written for it keep working with ``import adaptive_runner as adaptive``.
 from adaptive_runner.learner import (
     average_learner,
     average_learner1D,
+    balancing_learner,
     integrator_learner,
     learner1D,
 )
 from adaptive_runner.learners import (
     AverageLearner,
     AverageLearner1D,
+    BalancingLearner,
     BaseLearner,
     DataSaver,
     DivergentIntegralError,
@@ -22,6 +24,7 @@ from adaptive_runner.learners import (
 __all__ = [
     "AverageLearner",
     "AverageLearner1D",
+    "BalancingLearner",
     "BaseLearner",
     "DataSaver",
     "DivergentIntegralError",
@@ -30,6 +33,7 @@ __all__ = [
     "SequenceLearner",
     "average_learner",
     "average_learner1D",
+    "balancing_learner",
     "integrator_learner",
     "learner1D",
     "make_datasaver",

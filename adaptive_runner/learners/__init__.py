@@ -2,6 +2,7 @@
 
 from adaptive_runner.learners.average_learner import AverageLearner
 from adaptive_runner.learners.average_learner1D import AverageLearner1D
+from adaptive_runner.learners.balancing_learner import BalancingLearner
 from adaptive_runner.learners.base import BaseLearner
 from adaptive_runner.learners.data_saver import DataSaver, make_datasaver
 from adaptive_runner.learners.integrator_learner import DivergentIntegralError, IntegratorLearner
@@ -11,6 +12,7 @@ from adaptive_runner.learners.sequence_learner import SequenceLearner
 __all__ = [
     "AverageLearner",
     "AverageLearner1D",
+    "BalancingLearner",
     "BaseLearner",
     "DataSaver",
     "DivergentIntegralError",

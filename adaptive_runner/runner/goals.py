@@ -323,6 +323,8 @@ def auto_goal(
             "end_time or duration"
         )
     if learner is not None and _is_balancing(learner) and isinstance(goal, NPointsGoal):
+        if learner.learners and all(_finishes_by_itself(c) for c in learner.learners):
+            goal = EitherGoal(goal, DoneGoal())  # per child: enough points, or the child is done
         goal = EveryChildGoal(goal)
     if learner is not None and _finishes_by_itself(learner) and not isinstance(goal, NeverGoal):
         goal = EitherGoal(goal, DoneGoal())

@@ -56,3 +56,12 @@ def test_average_learners_benchmark_quick_run(tmp_path):
     for row in rms:
         assert 0 < row["rms"] < 1  # the means approach the noiseless function
         assert row["npoints"] >= 2
+
+
+def test_balancing_benchmark_quick_run(tmp_path):
+    results = run_quick("balancing.py", tmp_path)
+    ours = {row["case"]: row for row in results if row["library"] == "adaptive_runner"}
+    assert set(ours) == {"ask+tell L=10", "ask+tell L=100", "ask+tell L=1000"}
+    for row in ours.values():
+        assert 0 < row["best"] <= row["us"]
+        assert row["first_ask_ms"] > 0

@@ -109,6 +109,30 @@ def test_npoints_goal_beyond_a_sequence_ends_when_the_sequence_is_done():
     assert learner.done()
 
 
+def test_balancing_npoints_goal_applies_to_each_child():
+    children = [adaptive.Learner1D(square, bounds=(-1, 1)) for _ in range(3)]
+    learner = adaptive.BalancingLearner(children)
+    BlockingRunner(learner, npoints_goal=20, executor=SequentialExecutor())
+    assert all(child.npoints >= 20 for child in children)
+    assert min(child.npoints for child in children) == 20  # stopped as soon as the last got 20
+
+
+def test_balancing_npoints_goal_with_children_that_finish_early():
+    short, long = SequenceLearner(square, range(2)), SequenceLearner(square, range(10))
+    learner = adaptive.BalancingLearner([short, long])
+    BlockingRunner(learner, npoints_goal=5, executor=SequentialExecutor())
+    assert short.done()
+    assert long.npoints == 5  # the short child being done counts as reaching its goal
+
+
+def test_balancing_loss_goal_applies_to_the_whole():
+    children = [adaptive.Learner1D(square, bounds=(-1, 1)) for _ in range(2)]
+    learner = adaptive.BalancingLearner(children)
+    BlockingRunner(learner, loss_goal=0.05, executor=SequentialExecutor())
+    assert learner.loss() <= 0.05
+    assert all(child.loss() <= 0.05 for child in children)
+
+
 def test_auto_goal_rejects_two_goals():
     with pytest.raises(ValueError, match="at most one goal"):
         auto_goal(loss=0.1, npoints=10)
