@@ -57,10 +57,11 @@ from adaptive_runner.learners.base import (
     check_ask_n,
     describe_dataframe,
     function_from_dataframe,
+    quantized_scale,
     require_holoviews,
     require_pandas,
 )
-from adaptive_runner.learners.learner1D import Learner1D, _quantized_scale
+from adaptive_runner.learners.learner1D import Learner1D
 from adaptive_runner.learners.sorted_floats import SortedFloats
 
 __all__ = ["AverageLearner1D"]
@@ -104,7 +105,7 @@ class _MeanCurve(Learner1D):
         self._all = SortedFloats(itertools.chain(means, self.pending_points))
         self._vdim = 1 if means else None
         self._y_min, self._y_max = low, high
-        self._y_scale = _quantized_scale(self._spread())
+        self._y_scale = quantized_scale(self._spread())
         self._recompute_all()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import functools
 import inspect
+import math
 import numbers
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
@@ -56,6 +57,37 @@ def check_ask_n(n: Any) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"ask(n): n must be a non-negative integer, got n={n!r}")
     return int(n)
+
+
+#: value scales are the spread of the values rounded up to a power of
+#: 2 ** (1 / SCALE_STEPS_PER_OCTAVE): independent of the order the values came in, within 0.07% of
+#: the spread, and changing (so that every loss is recomputed) only when the spread grows by that
+SCALE_STEPS_PER_OCTAVE = 1024
+
+
+def quantized_scale(spread: float) -> float:
+    """``spread`` rounded up to a power of ``2 ** (1 / SCALE_STEPS_PER_OCTAVE)``; 1 when it is
+    zero, negative or not finite."""
+    if not spread > 0 or not math.isfinite(spread):
+        return 1.0
+    step = math.ceil(math.log2(spread) * SCALE_STEPS_PER_OCTAVE - 1e-9)
+    return 2.0 ** (step / SCALE_STEPS_PER_OCTAVE)
+
+
+def checked_value(y: Any, vdim: int | None) -> tuple[Any, int]:
+    """``y`` as a float or a 1-D float array, with its length; ``ValueError`` naming ``y`` when
+    it is neither or its length is not ``vdim`` (None while the length is not known yet)."""
+    if type(y) is float or (isinstance(y, numbers.Real) and not isinstance(y, bool)):
+        if vdim is not None and vdim != 1:
+            raise ValueError(f"expected a vector of length {vdim}, got y={y!r}")
+        return float(y), 1
+    array = np.asarray(y, dtype=float)
+    if array.ndim != 1 or (vdim is not None and array.shape != (vdim,)):
+        raise ValueError(
+            f"function values must be numbers or vectors of one length, got y={y!r}"
+            + (f" (expected length {vdim})" if vdim else "")
+        )
+    return array, len(array)
 
 
 def default_function_args(function: Callable) -> dict[str, Any]:

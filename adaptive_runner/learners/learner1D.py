@@ -31,8 +31,10 @@ import numpy as np
 from adaptive_runner.learners.base import (
     BaseLearner,
     check_ask_n,
+    checked_value,
     describe_dataframe,
     function_from_dataframe,
+    quantized_scale,
     require_holoviews,
     require_pandas,
 )
@@ -40,16 +42,6 @@ from adaptive_runner.learners.learner1D_losses import LossManager, default_loss
 from adaptive_runner.learners.sorted_floats import SortedFloats
 
 __all__ = ["Learner1D"]
-
-#: the y scale is the spread rounded up to a power of 2 ** (1 / Y_SCALE_STEPS_PER_OCTAVE)
-Y_SCALE_STEPS_PER_OCTAVE = 1024
-
-
-def _quantized_scale(spread: float) -> float:
-    if not spread > 0 or not math.isfinite(spread):
-        return 1.0
-    step = math.ceil(math.log2(spread) * Y_SCALE_STEPS_PER_OCTAVE - 1e-9)
-    return 2.0 ** (step / Y_SCALE_STEPS_PER_OCTAVE)
 
 
 def _is_finite(y: Any) -> bool:
@@ -248,24 +240,12 @@ class Learner1D(BaseLearner):
             self._y_min, self._y_max = table.min(axis=0), table.max(axis=0)
             if self._vdim == 1:
                 self._y_min, self._y_max = float(self._y_min), float(self._y_max)
-        self._y_scale = _quantized_scale(self._spread())
+        self._y_scale = quantized_scale(self._spread())
         self._recompute_all()
 
     def _check_y(self, y: Any) -> Any:
-        if type(y) is float or (isinstance(y, numbers.Real) and not isinstance(y, bool)):
-            if self._vdim != 1:
-                if self._vdim is not None:
-                    raise ValueError(f"expected a vector of length {self._vdim}, got y={y!r}")
-                self._vdim = 1
-            return float(y)
-        array = np.asarray(y, dtype=float)
-        if array.ndim != 1 or (self._vdim is not None and array.shape != (self._vdim,)):
-            raise ValueError(
-                f"function values must be numbers or vectors of one length, got y={y!r}"
-                + (f" (expected length {self._vdim})" if self._vdim else "")
-            )
-        self._vdim = len(array)
-        return array
+        value, self._vdim = checked_value(y, self._vdim)
+        return value
 
     def _spread(self) -> float:
         if self._y_min is None:
@@ -301,7 +281,7 @@ class Learner1D(BaseLearner):
             else:
                 self._y_min = np.minimum(self._y_min, low)
                 self._y_max = np.maximum(self._y_max, high)
-        scale = _quantized_scale(self._spread())
+        scale = quantized_scale(self._spread())
         if scale != self._y_scale:
             self._y_scale = scale
             return True

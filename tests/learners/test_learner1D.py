@@ -28,11 +28,11 @@ from adaptive_runner.learner.learner1D import (
     uniform_loss,
     uses_nth_neighbors,
 )
-from adaptive_runner.learners.learner1D import Y_SCALE_STEPS_PER_OCTAVE
+from adaptive_runner.learners.base import SCALE_STEPS_PER_OCTAVE
 from adaptive_runner.learners.sorted_floats import SortedFloats
 
 Learner1D = adaptive.Learner1D
-ROUNDING = 2 ** (1 / Y_SCALE_STEPS_PER_OCTAVE)  # the largest factor between y scale and spread
+ROUNDING = 2 ** (1 / SCALE_STEPS_PER_OCTAVE)  # the largest factor between y scale and spread
 
 
 def peak(x, a=0.01):
