@@ -15,6 +15,8 @@ from adaptive_runner.learners import (
     DivergentIntegralError,
     IntegratorLearner,
     Learner1D,
+    Learner2D,
+    LearnerND,
     SequenceLearner,
     make_datasaver,
 )
@@ -42,6 +44,8 @@ __all__ = [
     "DivergentIntegralError",
     "IntegratorLearner",
     "Learner1D",
+    "Learner2D",
+    "LearnerND",
     "Runner",
     "SequenceLearner",
     "SequentialExecutor",

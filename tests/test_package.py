@@ -24,6 +24,8 @@ from adaptive_runner import demo, utils
         "DivergentIntegralError",
         "IntegratorLearner",
         "Learner1D",
+        "Learner2D",
+        "LearnerND",
         "Runner",
         "SequenceLearner",
         "SequentialExecutor",
@@ -54,6 +56,15 @@ def test_compatible_module_paths():
     assert average_learner1D.AverageLearner1D is adaptive.AverageLearner1D
     assert integrator_learner.DivergentIntegralError is adaptive.DivergentIntegralError
     assert adaptive.learner.IntegratorLearner is adaptive.IntegratorLearner
+    from adaptive_runner.learner.learner2D import Learner2D, thresholded_loss_function
+    from adaptive_runner.learner.learnerND import LearnerND
+    from adaptive_runner.learner.learnerND import curvature_loss_function as nd_curv
+
+    assert Learner2D is adaptive.Learner2D
+    assert LearnerND is adaptive.LearnerND
+    assert callable(thresholded_loss_function(lower_threshold=0))
+    assert nd_curv().nth_neighbors == 1
+    assert adaptive.learner.learner2D.default_loss is not adaptive.learner.learnerND.default_loss
 
 
 def test_import_is_lazy_about_optional_dependencies():

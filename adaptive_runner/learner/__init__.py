@@ -1,4 +1,4 @@
-"""python-adaptive's module paths (``adaptive.learner``, ``adaptive.learner.learner1D``), so
+"""python-adaptive's module paths (``adaptive.learner``, ``adaptive.learner.learner1D``, ...), so
 imports written for it keep working with ``import adaptive_runner as adaptive``."""
 
 from adaptive_runner.learner import (
@@ -7,6 +7,8 @@ from adaptive_runner.learner import (
     balancing_learner,
     integrator_learner,
     learner1D,
+    learner2D,
+    learnerND,
 )
 from adaptive_runner.learners import (
     AverageLearner,
@@ -17,6 +19,8 @@ from adaptive_runner.learners import (
     DivergentIntegralError,
     IntegratorLearner,
     Learner1D,
+    Learner2D,
+    LearnerND,
     SequenceLearner,
     make_datasaver,
 )
@@ -30,11 +34,15 @@ __all__ = [
     "DivergentIntegralError",
     "IntegratorLearner",
     "Learner1D",
+    "Learner2D",
+    "LearnerND",
     "SequenceLearner",
     "average_learner",
     "average_learner1D",
     "balancing_learner",
     "integrator_learner",
     "learner1D",
+    "learner2D",
+    "learnerND",
     "make_datasaver",
 ]

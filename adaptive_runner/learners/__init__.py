@@ -7,6 +7,8 @@ from adaptive_runner.learners.base import BaseLearner
 from adaptive_runner.learners.data_saver import DataSaver, make_datasaver
 from adaptive_runner.learners.integrator_learner import DivergentIntegralError, IntegratorLearner
 from adaptive_runner.learners.learner1D import Learner1D
+from adaptive_runner.learners.learner2D import Learner2D
+from adaptive_runner.learners.learnerND import LearnerND
 from adaptive_runner.learners.sequence_learner import SequenceLearner
 
 __all__ = [
@@ -18,6 +20,8 @@ __all__ = [
     "DivergentIntegralError",
     "IntegratorLearner",
     "Learner1D",
+    "Learner2D",
+    "LearnerND",
     "SequenceLearner",
     "make_datasaver",
 ]
