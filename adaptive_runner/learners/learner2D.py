@@ -385,10 +385,21 @@ class _Mesh:
                     planes[t] = plane(t)
             gradients, gradient = self.gradients, self._gradient
             star = self.tri.vertex_to_simplices
+            get, fsum = planes.get, math.fsum
             changed = set()
             for v in self.dirty_vertices:
-                gradients[v] = gradient(v)
-                changed |= star[v]
+                around = star[v]
+                changed |= around
+                # _gradient, inlined for scalar values
+                found = [p for p in map(get, around) if p is not None]
+                if found and type(found[0][0]) is float:
+                    total = fsum([p[2] for p in found])
+                    gradients[v] = (
+                        fsum([p[0] for p in found]) / total,
+                        fsum([p[1] for p in found]) / total,
+                    )
+                else:
+                    gradients[v] = gradient(v)
             entries, heap = self.entries, self.heap
             for t in changed:
                 if unsplittable and t in unsplittable:

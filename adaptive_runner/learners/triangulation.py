@@ -70,6 +70,7 @@ Point = tuple[float, ...]
 _INSPHERE_BAND = 1e-9
 # Shewchuk's static error bounds for the 2D and 3D orientation determinants
 _EPS = 2.0**-53
+_INF = math.inf
 _ORIENT2_BOUND = (3.0 + 16.0 * _EPS) * _EPS
 _ORIENT3_BOUND = (7.0 + 56.0 * _EPS) * _EPS
 
@@ -750,11 +751,22 @@ class Triangulation:
             if (det_p > 0) != (det_w > 0):
                 return None
             new_edges.append((edge, 1 if det_p > 0 else -1))
-        for simplex in cavity:
-            self._remove_simplex(simplex)
-        added = set()
         vertex_to_simplices = self.vertex_to_simplices
         simplices = self.simplices
+        for simplex in cavity:  # _remove_simplex, inlined for triangles
+            simplices.remove(simplex)
+            del spheres[simplex]
+            a, b, c = simplex
+            vertex_to_simplices[a].remove(simplex)
+            vertex_to_simplices[b].remove(simplex)
+            vertex_to_simplices[c].remove(simplex)
+            for edge in ((b, c), (a, c), (a, b)):
+                owners = facets[edge]
+                if len(owners) == 1:
+                    del facets[edge]
+                else:
+                    owners.remove(simplex)
+        added = set()
         new_vertex = vertex_to_simplices[index]
         low_factor, high_factor = 1.0 - _INSPHERE_BAND, 1.0 + _INSPHERE_BAND
         for (i, j), seen in new_edges:
@@ -775,8 +787,24 @@ class Triangulation:
                     facets[facet] = [simplex]
                 else:
                     owners.append(simplex)
-            (cx, cy), radius2 = _circumsphere2(vertices[a], vertices[b], vertices[c])
-            spheres[simplex] = (cx, cy, radius2 * low_factor, radius2 * high_factor, sign)
+            # _circumsphere2, inlined
+            (ax, ay), (bx, by), (cx, cy) = vertices[a], vertices[b], vertices[c]
+            bx, by, cx, cy = bx - ax, by - ay, cx - ax, cy - ay
+            d = 2.0 * (bx * cy - by * cx)
+            if d == 0.0:
+                spheres[simplex] = (_INF, _INF, _INF, _INF, sign)
+                continue
+            b2, c2 = bx * bx + by * by, cx * cx + cy * cy
+            ux = (cy * b2 - by * c2) / d
+            uy = (bx * c2 - cx * b2) / d
+            radius2 = ux * ux + uy * uy
+            spheres[simplex] = (
+                ax + ux,
+                ay + uy,
+                radius2 * low_factor,
+                radius2 * high_factor,
+                sign,
+            )
         self._last = simplex
         return cavity, added
 
