@@ -43,6 +43,8 @@ Differences from python-adaptive 1.5.2 (same API otherwise):
   ``("x0", "x1", ...)`` above 3D (python-adaptive raises unless the learner is 3D); vector
   values are kept as arrays in the single ``value`` column, as there.
 * No ``anisotropic``/``triangulation_backend`` keywords (not part of the compatible API).
+* ``plot_3D`` also takes 2D domains (the surface of the data; python-adaptive only 3D ones),
+  and ``plot_isosurface`` returns its plotly figure instead of showing it.
 """
 
 from __future__ import annotations
@@ -913,25 +915,83 @@ class LearnerND(BaseLearner):
         contours = hv.operation.contours(image, levels=[level])
         return plot * contours
 
+    def _evaluated_mesh(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The triangulation of the evaluated points: their coordinates (one row each), their
+        values, and the simplices whose vertices are all evaluated with finite values (rows of
+        indices into the coordinates). Pending points are left out (the triangulation is made
+        anew without them), so a plot made while a runner works has no holes around them."""
+        tri, values = self._tri, self._vertex_values
+        if self.pending_points:
+            tri = Triangulation(self._hull_points)
+            inside = [
+                p for p in self.data if p not in self._outside and tri.vertex_index(p) is None
+            ]
+            for i in _morton_order(np.asarray(inside, dtype=float)) if inside else []:
+                try:
+                    tri.add_point(inside[i])
+                except ValueError:  # as in _rebuild: a point the triangulation cannot take
+                    continue
+            values = [self.data.get(p) for p in tri.vertices]
+        kept = [v for v, y in enumerate(values) if y is not None and _finite(y)]
+        position = {v: k for k, v in enumerate(kept)}
+        simplices = sorted(
+            tuple(position[v] for v in s) for s in tri.simplices if all(v in position for v in s)
+        )
+        vertices = tri.vertices
+        return (
+            np.array([vertices[v] for v in kept], dtype=float).reshape(-1, self.ndim),
+            np.array([values[v] for v in kept], dtype=float),
+            np.array(simplices, dtype=int).reshape(-1, self.ndim + 1),
+        )
+
     def plot_3D(self, with_triangulation: bool = False, return_fig: bool = False):
-        """The function over a 2D domain as a 3D surface (plotly)."""
+        """The learner's data in 3D (plotly).
+
+        On a 3D domain, the evaluated points as markers coloured by their value (as
+        python-adaptive); on a 2D domain, the linear interpolant as a surface over the domain
+        (a mesh whose heights are the values). ``with_triangulation`` adds the edges of the
+        triangulation of the evaluated points as lines. The figure is shown with
+        ``plotly.offline.iplot`` unless ``return_fig``, which returns the
+        ``plotly.graph_objects.Figure``. Scalar functions only.
+        """
         go = _require_plotly("LearnerND.plot_3D")
-        if self.ndim != 2 or self.vdim != 1:
-            raise ValueError("plot_3D needs a 2D domain and a scalar function")
-        told = [
-            s for s in self._tri.simplices if all(self._vertex_values[v] is not None for v in s)
-        ]
-        vertices = np.asarray(self._tri.vertices)
-        z = np.array([np.nan if y is None else y for y in self._vertex_values], dtype=float)
-        i, j, k = (np.array([s[c] for s in told], dtype=int) for c in range(3))
-        data = [go.Mesh3d(x=vertices[:, 0], y=vertices[:, 1], z=z, i=i, j=j, k=k)]
+        if self.ndim not in (2, 3) or self.vdim != 1:
+            raise ValueError("plot_3D needs a 2D or 3D domain and a scalar function")
+        points, values, simplices = self._evaluated_mesh()
+        if self.ndim == 2:
+            coordinates = np.column_stack([points, values])
+            x, y, z = coordinates.T
+            i, j, k = simplices.T
+            data = [
+                go.Mesh3d(
+                    x=x, y=y, z=z, i=i, j=j, k=k, intensity=z, colorscale="Viridis", name="surface"
+                )
+            ]
+        else:
+            coordinates = points
+            x, y, z = coordinates.T
+            marker = {"size": 3, "color": values, "colorscale": "Viridis"}
+            data = [go.Scatter3d(x=x, y=y, z=z, mode="markers", marker=marker, name="points")]
         if with_triangulation:
-            lines = [[*s, s[0]] for s in told]
-            xs = [x for line in lines for x in [*vertices[line, 0], None]]
-            ys = [y for line in lines for y in [*vertices[line, 1], None]]
-            zs = [w for line in lines for w in [*z[line], None]]
-            data.append(go.Scatter3d(x=xs, y=ys, z=zs, mode="lines"))
-        fig = go.Figure(data=data)
+            edges = sorted(
+                {(a, b) for s in simplices.tolist() for a, b in itertools.combinations(s, 2)}
+            )
+            lines: list[list[float | None]] = [[], [], []]
+            for a, b in edges:
+                for axis in range(3):
+                    lines[axis] += [coordinates[a, axis], coordinates[b, axis], None]
+            data.append(
+                go.Scatter3d(
+                    x=lines[0],
+                    y=lines[1],
+                    z=lines[2],
+                    mode="lines",
+                    line={"color": "rgb(125,125,125)", "width": 1},
+                    hoverinfo="none",
+                    name="triangulation",
+                )
+            )
+        fig = go.Figure(data=data, layout={"showlegend": False, "hovermode": "closest"})
         if return_fig:
             return fig
         import plotly.offline
@@ -940,55 +1000,76 @@ class LearnerND(BaseLearner):
 
     def plot_isosurface(self, level: float = 0.0, hull_opacity: float = 0.2):
         """The surface ``f = level`` of the linear interpolant over a 3D domain (plotly), by
-        marching tetrahedra over the triangulation; the domain's hull is drawn translucent."""
+        marching tetrahedra over the triangulation of the evaluated points; the domain's hull
+        is drawn translucent (left out when ``hull_opacity`` < 0.001). Returns the
+        ``plotly.graph_objects.Figure`` (python-adaptive shows it instead). Raises
+        ``ValueError`` when no surface has that level, as python-adaptive."""
         go = _require_plotly("LearnerND.plot_isosurface")
         if self.ndim != 3 or self.vdim != 1:
             raise ValueError("plot_isosurface needs a 3D domain and a scalar function")
         points, triangles = self._isosurface(level)
-        data = []
-        if triangles:
-            p = np.asarray(points)
-            t = np.asarray(triangles)
-            data.append(go.Mesh3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], i=t[:, 0], j=t[:, 1], k=t[:, 2]))
-        hull = np.asarray(self._hull_points)
-        from scipy.spatial import ConvexHull
-
-        faces = ConvexHull(hull).simplices
-        data.append(
-            go.Mesh3d(
-                x=hull[:, 0],
-                y=hull[:, 1],
-                z=hull[:, 2],
-                i=faces[:, 0],
-                j=faces[:, 1],
-                k=faces[:, 2],
-                opacity=hull_opacity,
+        if not triangles:
+            if not self.data:
+                raise ValueError("plot_isosurface needs data: the learner has no evaluated points")
+            values = [y for y in self.data.values() if _finite(y)]
+            span = f"[{min(values)}, {max(values)}]" if values else "not finite"
+            raise ValueError(
+                f"no isosurface at level={level}: it must lie strictly inside the range of the "
+                f"values on the triangulated points, {span}"
             )
-        )
+        p, t = np.asarray(points), np.asarray(triangles)
+        data = [
+            go.Mesh3d(
+                x=p[:, 0], y=p[:, 1], z=p[:, 2], i=t[:, 0], j=t[:, 1], k=t[:, 2], name="isosurface"
+            )
+        ]
+        if hull_opacity >= 1e-3:
+            from scipy.spatial import ConvexHull
+
+            hull = np.asarray(self._hull_points)
+            faces = ConvexHull(hull).simplices
+            data.append(
+                go.Mesh3d(
+                    x=hull[:, 0],
+                    y=hull[:, 1],
+                    z=hull[:, 2],
+                    i=faces[:, 0],
+                    j=faces[:, 1],
+                    k=faces[:, 2],
+                    opacity=hull_opacity,
+                    name="domain",
+                )
+            )
         return go.Figure(data=data)
 
     def _isosurface(self, level: float) -> tuple[list, list]:
-        """Marching tetrahedra: the polygons where the linear interpolant equals ``level``."""
-        points, triangles = [], []
-        vertices = self._tri.vertices
-        for simplex in self._tri.simplices:
-            values = [self._vertex_values[v] for v in simplex]
-            if any(y is None or not math.isfinite(y) for y in values):
-                continue
+        """Marching tetrahedra: the triangles where the linear interpolant equals ``level``, as
+        (points, triangles of indices into points). A crossing point is made once per edge of
+        the triangulation, so neighbouring tetrahedra share it and the surface is connected."""
+        vertices, values, simplices = self._evaluated_mesh()
+        points: list[tuple[float, ...]] = []
+        made: dict[tuple[int, int], int] = {}  # edge (a, b), a < b -> index of its crossing
+        triangles: list[tuple[int, int, int]] = []
+        below = (values - level) < 0
+        for simplex in simplices.tolist():
             crossings = []
-            for a, b in itertools.combinations(range(4), 2):
-                ya, yb = values[a] - level, values[b] - level
-                if (ya < 0) != (yb < 0):
+            for a, b in itertools.combinations(simplex, 2):
+                if below[a] == below[b]:
+                    continue
+                if (a, b) not in made:
+                    ya, yb = values[a] - level, values[b] - level
                     t = ya / (ya - yb)
-                    pa, pb = vertices[simplex[a]], vertices[simplex[b]]
-                    crossings.append(tuple(x + t * (y - x) for x, y in zip(pa, pb, strict=True)))
-            start = len(points)
-            points.extend(crossings)
+                    made[a, b] = len(points)
+                    points.append(tuple((vertices[a] + t * (vertices[b] - vertices[a])).tolist()))
+                crossings.append(made[a, b])
             if len(crossings) == 3:
-                triangles.append((start, start + 1, start + 2))
-            elif len(crossings) == 4:  # a quadrilateral; its corners in cyclic order: 0 1 3 2
-                triangles.append((start, start + 1, start + 3))
-                triangles.append((start, start + 3, start + 2))
+                triangles.append(tuple(crossings))
+            elif len(crossings) == 4:
+                # two corners on each side; the edges come in the order (01)(02)(03)(12)(13)(23)
+                # less the two inside a side, which leaves the quadrilateral's corners in the
+                # cyclic order 0 1 3 2
+                q = crossings
+                triangles += [(q[0], q[1], q[3]), (q[0], q[3], q[2])]
         return points, triangles
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import math
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -340,16 +342,217 @@ def test_plots():
     assert all(abs(p[0] * p[1] * p[2] - 0.1) < 0.5 for p in points)
 
 
-def test_plotly_plots_name_plotly_when_missing():
-    try:
-        import plotly  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("plotly is installed")
+# ---- plotly plots (plot_3D, plot_isosurface) -----------------------------------------------------
+def mesh_triangles(mesh) -> list[np.ndarray]:
+    """The triangles of a plotly Mesh3d, each a 3 x 3 array of its corners."""
+    corners = np.column_stack([np.asarray(mesh[axis], dtype=float) for axis in "xyz"])
+    return [corners[list(t)] for t in zip(mesh.i, mesh.j, mesh.k, strict=True)]
+
+
+def line_segments(trace) -> list[frozenset]:
+    """The segments of a Scatter3d drawn as ``a, b, None, a, b, None, ...``."""
+    columns = [list(trace[axis]) for axis in "xyz"]
+    assert len(columns[0]) % 3 == 0
+    segments = []
+    for n in range(0, len(columns[0]), 3):
+        assert all(column[n + 2] is None for column in columns)
+        ends = [tuple(float(column[n + m]) for column in columns) for m in (0, 1)]
+        segments.append(frozenset(ends))
+    return segments
+
+
+def rounded_triangles(mesh) -> set[frozenset]:
+    """The triangles of a Mesh3d as sets of corners rounded to 1e-9 (vertex order and
+    numbering left out)."""
+    return {frozenset(map(tuple, np.round(t, 9).tolist())) for t in mesh_triangles(mesh)}
+
+
+def area(triangle: np.ndarray) -> float:
+    return float(np.linalg.norm(np.cross(triangle[1] - triangle[0], triangle[2] - triangle[0])) / 2)
+
+
+def test_plot_3D_of_a_2D_learner_is_its_surface():
+    import plotly.graph_objects as go  # a test dependency (the test extra)
+
     learner = LearnerND(ring, [(-1, 1), (-1, 1)])
-    run(learner, 10)
-    with pytest.raises(ImportError, match="plotly"):
-        learner.plot_3D()
-    with pytest.raises(ImportError, match="plotly"):
-        learner.plot_isosurface()
+    run(learner, 50)
+    fig = learner.plot_3D(return_fig=True)
+    assert isinstance(fig, go.Figure)
+    assert [trace.type for trace in fig.data] == ["mesh3d"]
+    (mesh,) = fig.data
+    # the vertices are the data, with the values as heights
+    heights = dict(
+        zip(zip(mesh.x.tolist(), mesh.y.tolist(), strict=True), mesh.z.tolist(), strict=True)
+    )
+    assert heights == pytest.approx(learner.data)
+    triangles = mesh_triangles(mesh)
+    # the triangles tile the square: no hole, no overlap, none flat
+    flat = [np.column_stack([t[:, :2], np.zeros(3)]) for t in triangles]
+    assert sum(area(t) for t in flat) == pytest.approx(4.0, rel=1e-12)
+    assert min(area(t) for t in flat) > 0
+
+    with_edges = learner.plot_3D(with_triangulation=True, return_fig=True)
+    assert [trace.type for trace in with_edges.data] == ["mesh3d", "scatter3d"]
+    lines = with_edges.data[1]
+    assert lines.mode == "lines"
+    segments = line_segments(lines)
+    assert len(set(segments)) == len(segments)  # each edge drawn once
+    # Euler's formula for a triangulated disk: V - E + F = 1
+    assert len(heights) - len(segments) + len(triangles) == 1
+    for segment in segments:
+        for x, y, z in segment:
+            assert z == heights[x, y]  # the edges lie on the surface
+
+    # pending points (a runner at work) leave no hole: the surface is that of the data
+    learner.ask(5)
+    assert len(learner.pending_points) == 5
+    during = learner.plot_3D(return_fig=True).data[0]
+    assert rounded_triangles(during) == rounded_triangles(mesh)
+
+
+def test_plot_3D_of_a_3D_learner_shows_the_points_and_their_triangulation():
+    import plotly.graph_objects as go
+
+    learner = LearnerND(lambda p: p[0] ** 2 + p[1] ** 2 + p[2] ** 2, [(-1, 1), (0, 2), (0, 1)])
+    run(learner, 40)
+    fig = learner.plot_3D(return_fig=True)
+    assert isinstance(fig, go.Figure)
+    assert [trace.type for trace in fig.data] == ["scatter3d"]
+    (markers,) = fig.data
+    assert markers.mode == "markers"
+    coordinates = np.column_stack([markers.x, markers.y, markers.z])
+    colours = dict(zip(map(tuple, coordinates.tolist()), markers.marker.color, strict=True))
+    assert colours == pytest.approx(learner.data)  # every point, coloured by its value
+
+    fig = learner.plot_3D(with_triangulation=True, return_fig=True)
+    assert [trace.type for trace in fig.data] == ["scatter3d", "scatter3d"]
+    segments = line_segments(fig.data[1])
+    vertices = learner.tri.vertices
+    edges = {
+        frozenset((vertices[a], vertices[b]))
+        for simplex in learner.tri.simplices
+        for a, b in itertools.combinations(simplex, 2)
+    }
+    assert len(segments) == len(edges)
+    assert set(segments) == edges
+    ends = np.array([end for segment in segments for end in segment])
+    assert np.all(ends >= [-1, 0, 0])
+    assert np.all(ends <= [1, 2, 1])
+
+
+def test_plot_3D_needs_a_scalar_function_on_2_or_3_dimensions():
+    four_d = LearnerND(sum, [(0, 1)] * 4)
+    run(four_d, 20)
+    with pytest.raises(ValueError, match="2D or 3D domain"):
+        four_d.plot_3D(return_fig=True)
+    vector = LearnerND(lambda p: np.array([p[0], p[1]]), [(0, 1)] * 2)
+    run(vector, 10)
+    with pytest.raises(ValueError, match="scalar"):
+        vector.plot_3D(return_fig=True)
+
+
+def test_plot_isosurface_of_a_linear_function_is_the_plane():
+    import plotly.graph_objects as go
+
+    learner = LearnerND(lambda p: p[0] + p[1] + p[2], [(-1, 1)] * 3)
+    run(learner, 50)
+    level = 0.5
+    fig = learner.plot_isosurface(level=level)
+    assert isinstance(fig, go.Figure)
+    assert [trace.type for trace in fig.data] == ["mesh3d", "mesh3d"]
+    surface, hull = fig.data
+    triangles = mesh_triangles(surface)
+    corners = np.concatenate(triangles)
+    # a linear function is interpolated exactly: every corner is on the plane, in the cube
+    assert np.allclose(corners.sum(axis=1), level, atol=1e-12)
+    assert np.all(np.abs(corners) <= 1 + 1e-12)
+    # and the triangles cover the plane's section of the cube once: area sqrt(3) (3 - level^2)
+    assert sum(area(t) for t in triangles) == pytest.approx(math.sqrt(3) * (3 - level**2))
+    # the domain, translucent: the cube's 8 corners and 12 triangles, area 6 * 4
+    assert hull.opacity == pytest.approx(0.2)
+    hull_corners = {tuple(p) for p in np.column_stack([hull.x, hull.y, hull.z]).tolist()}
+    assert hull_corners == set(itertools.product([-1.0, 1.0], repeat=3))
+    assert sum(area(t) for t in mesh_triangles(hull)) == pytest.approx(24.0)
+
+    without_hull = learner.plot_isosurface(level=level, hull_opacity=0)
+    assert [trace.type for trace in without_hull.data] == ["mesh3d"]
+    with pytest.raises(ValueError, match="level=5"):
+        learner.plot_isosurface(level=5)
+    with pytest.raises(ValueError, match="3D domain"):
+        LearnerND(ring, [(-1, 1), (-1, 1)]).plot_isosurface()
+
+
+def test_plot_isosurface_of_a_sphere_is_closed_and_ignores_pending_points():
+    learner = LearnerND(lambda p: p[0] ** 2 + p[1] ** 2 + p[2] ** 2, [(-1, 1)] * 3)
+    run(learner, 80)
+    level = 0.4  # a sphere of radius 0.63 inside the cube; no sample has exactly this value
+    surface = learner.plot_isosurface(level=level).data[0]
+    triangles = list(zip(surface.i, surface.j, surface.k, strict=True))
+    assert len(triangles) > 20
+    # closed: every edge of the surface is shared by exactly two triangles
+    edges: dict[frozenset, int] = {}
+    for triangle in triangles:
+        assert len(set(triangle)) == 3
+        for a, b in itertools.combinations(triangle, 2):
+            edges[frozenset((a, b))] = edges.get(frozenset((a, b)), 0) + 1
+    assert set(edges.values()) == {2}
+    # the linear interpolant of a convex function lies above it, so f <= level on the surface
+    radii = np.asarray(surface.x) ** 2 + np.asarray(surface.y) ** 2 + np.asarray(surface.z) ** 2
+    assert np.all(radii <= level + 1e-12)
+    assert np.all(radii > 0.1)
+
+    # pending points, on the surface and where the learner asks
+    for point in [(0.6, 0.2, 0.1), (-0.1, -0.6, 0.2), (0.3, 0.3, -0.5)]:
+        learner.tell_pending(point)
+    learner.ask(3)
+    assert len(learner.pending_points) == 6
+    during = learner.plot_isosurface(level=level).data[0]
+    # the same crossing points, as many triangles (a quadrilateral may be split along its other
+    # diagonal: the triangulation without the pending points numbers its vertices anew)
+    assert len(during.i) == len(surface.i)
+    before, after = (np.column_stack([mesh.x, mesh.y, mesh.z]) for mesh in (surface, during))
+    assert before.shape == after.shape
+    distances = np.linalg.norm(before[:, None, :] - after[None, :, :], axis=2)
+    assert distances.min(axis=1).max() < 1e-12
+    assert distances.min(axis=0).max() < 1e-12
+
+
+def test_plotly_plots_name_plotly_when_it_is_missing():
+    # a Python in which ``import plotly`` fails, as where plotly is not installed
+    code = """
+import math, sys
+sys.modules["plotly"] = None
+try:
+    import plotly.graph_objects
+except ImportError:
+    print("blocked")
+from adaptive_runner.learners.learnerND import LearnerND
+plane = LearnerND(lambda p: p[0] + p[1], [(-1, 1), (-1, 1)])
+cube = LearnerND(lambda p: p[0] + p[1] + p[2], [(-1, 1)] * 3)
+for learner in (plane, cube):
+    for _ in range(12):
+        (point,), _ = learner.ask(1)
+        learner.tell(point, learner.function(point))
+for name, call in [
+    ("plot_3D", lambda: plane.plot_3D(return_fig=True)),
+    ("plot_isosurface", lambda: cube.plot_isosurface(level=0.5)),
+]:
+    try:
+        call()
+    except ImportError as error:
+        print(name, "ImportError:", error)
+    else:
+        print(name, "no error")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "blocked"
+    assert lines[1].startswith("plot_3D ImportError: LearnerND.plot_3D needs plotly")
+    assert lines[2].startswith(
+        "plot_isosurface ImportError: LearnerND.plot_isosurface needs plotly"
+    )
+    assert all("pip install plotly" in line for line in lines[1:])
+    assert len(lines) == 3
