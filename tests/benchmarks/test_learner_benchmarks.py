@@ -4,6 +4,7 @@ asserted)."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,39 @@ def test_balancing_benchmark_quick_run(tmp_path):
     for row in ours.values():
         assert 0 < row["best"] <= row["us"]
         assert row["first_ask_ms"] > 0
+
+
+def test_learner2d_benchmark_quick_run(tmp_path):
+    results = run_quick("learner2d.py", tmp_path)
+    ours = {row["case"]: row for row in results if row["library"] == "adaptive_runner"}
+    functions = ["ring", "step tanh((r^2-0.5)/0.01)", "vector (sin cos, gaussian)"]
+    quality = {f"quality {f} n={n}" for f in functions for n in (100, 200)}
+    assert set(ours) == {"per point N=300", "per point N=1000"} | quality
+    assert all(ours[f"per point N={n}"]["us"] > 0 for n in (300, 1000))
+    for case in quality:
+        error = ours[case]["rms_error"]
+        assert math.isfinite(error)
+        assert error >= 0
+    for f in functions:  # twice the points, a smaller interpolation error
+        assert ours[f"quality {f} n=200"]["rms_error"] < ours[f"quality {f} n=100"]["rms_error"]
+
+
+def test_learnernd_benchmark_quick_run(tmp_path):
+    results = run_quick("learnernd.py", tmp_path)
+    ours = {
+        (row["case"], row["npoints"]): row for row in results if row["library"] == "adaptive_runner"
+    }
+    per_point = {("per point 2D ring", n) for n in (100, 300)}
+    per_point |= {("per point 3D shell", n) for n in (60, 120)}
+    errors = {("error 2D ring", 50), ("error 2D ring", 100), ("error 3D shell", 50)}
+    assert set(ours) == per_point | errors
+    for key in per_point:
+        row = ours[key]
+        assert row["us_per_point"] > 0
+        assert row["cpu_us_per_point"] > 0
+        assert len(row["runs"]) == 1  # --repeat 1
+        assert row["us_per_point"] == row["runs"][0][0]
+    for key in errors:
+        row = ours[key]
+        assert math.isfinite(row["max_error"])
+        assert 0 <= row["mean_error"] <= row["max_error"]
