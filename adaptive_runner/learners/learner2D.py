@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from adaptive_runner.learners import speedups
 from adaptive_runner.learners.base import (
     BaseLearner,
     check_ask_n,
@@ -378,6 +379,33 @@ class _Mesh:
             self.heap = list(self.entries.values())
             heapq.heapify(self.heap)
             self.all_dirty = False
+        elif (
+            self.dirty_vertices
+            and speedups.compiled is not None
+            and self.learner._local_loss is _local_default
+        ):  # the branch below, in C
+            speedups.compiled.flush_losses(
+                self.points,
+                self.values,
+                self.nonfinite,
+                self.planes,
+                self.gradients,
+                self.tri.vertex_to_simplices,
+                simplices,
+                unsplittable,
+                self.entries,
+                self.heap,
+                self.dirty_planes,
+                self.dirty_vertices,
+                float(self.learner._y_scale),
+                AREA_WEIGHT,
+                math.fsum,
+                heapq.heappush,
+                self._plane,
+                self._gradient,
+                entry,
+            )
+            self._compact_heap()
         elif self.dirty_vertices:
             planes, plane = self.planes, self._plane
             for t in self.dirty_planes:
@@ -407,11 +435,15 @@ class _Mesh:
                 e = entry(t)
                 entries[t] = e
                 heapq.heappush(heap, e)
-            if len(heap) > 2 * len(entries) + 64:
-                self.heap = list(entries.values())
-                heapq.heapify(self.heap)
+            self._compact_heap()
         self.dirty_planes.clear()
         self.dirty_vertices.clear()
+
+    def _compact_heap(self) -> None:
+        """Drop the stale heap entries once they outnumber the live ones."""
+        if len(self.heap) > 2 * len(self.entries) + 64:
+            self.heap = list(self.entries.values())
+            heapq.heapify(self.heap)
 
     def _flush_global(self) -> None:
         """Losses from a python-adaptive style ``loss_per_triangle(ip)`` over the whole mesh."""

@@ -54,6 +54,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from adaptive_runner.learners import speedups
+
 __all__ = [
     "Triangulation",
     "circumsphere",
@@ -705,6 +707,24 @@ class Triangulation:
         Returns None (having changed nothing) when an orientation is not certain in floating
         point or the cavity needs a repair; the general method then does the work.
         """
+        if speedups.compiled is not None:  # the same, in C
+            done = speedups.compiled.insert_2d(
+                index,
+                start,
+                self.vertices,
+                self._spheres,
+                self._facets,
+                self.simplices,
+                self.vertex_to_simplices,
+                in_circumsphere_exact,
+                _orient2,
+            )
+            if done is None:
+                return None
+            cavity, added, last = done
+            if last is not None:
+                self._last = last
+            return cavity, added
         vertices = self.vertices
         spheres = self._spheres
         facets = self._facets

@@ -1,0 +1,961 @@
+/* Optional C versions of the two hot paths of the Learner2D: inserting a point into the 2D
+ * triangulation (``Triangulation._insert_2d``) and updating the losses (``_Mesh.flush``).
+ *
+ * ``triangulation.py`` and ``learner2D.py`` hold the same computations in Python and use them
+ * when this module was not built (no C compiler at install time) or when the environment
+ * variable ADAPTIVE_RUNNER_PURE_PYTHON is set. Both versions work on the same Python objects
+ * (the lists, sets and dicts of the triangulation and the mesh) and do the same floating-point
+ * operations in the same order, so they give bitwise the same results
+ * (tests/learners/test_speedups.py checks that). The build flags keep it so: no fused
+ * multiply-add (-ffp-contract=off), no fast-math. Whatever is rare (an orientation or
+ * in-circle test too close to call in floating point, vector values, other loss functions)
+ * calls back into the Python code, so it has one implementation only.
+ *
+ * ---- flush_losses(points, values, nonfinite, planes, gradients, star, simplices, unsplittable, entries,
+ *       heap, dirty_planes, dirty_vertices, y_scale, area_weight,
+ *       fsum, heappush, plane_fallback, gradient_fallback, entry_fallback)
+ *
+ * 1. every dirty triangle still in ``simplices`` gets its plane: ``planes[t] = (gx * area,
+ *    gy * area, area, (pa, pb, pc))`` with the vertices in coordinate order, or None;
+ * 2. every dirty vertex gets its gradient, the area-weighted mean of the planes around it
+ *    (sums by ``math.fsum``, so exact and independent of the order of the triangles);
+ * 3. every triangle around a dirty vertex (and not unsplittable) gets a new heap entry
+ *    ``(-loss, sx, sy, loss, t)``, stored in ``entries`` and pushed on ``heap``.
+ * Cases other than finite scalar values with known gradients call back into Python (the
+ * ``*_fallback`` callables), so the rare paths have one implementation only.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+/* a point is a tuple of two floats */
+static int point_xy(PyObject *point, double *x, double *y)
+{
+    if (!PyTuple_Check(point) || PyTuple_GET_SIZE(point) != 2) {
+        PyErr_SetString(PyExc_TypeError, "mesh points must be (x, y) tuples");
+        return -1;
+    }
+    *x = PyFloat_AsDouble(PyTuple_GET_ITEM(point, 0));
+    *y = PyFloat_AsDouble(PyTuple_GET_ITEM(point, 1));
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    return 0;
+}
+
+/* a triangle is a tuple of three vertex indices */
+static int triangle_vertices(PyObject *t, Py_ssize_t size, Py_ssize_t *a, Py_ssize_t *b,
+                             Py_ssize_t *c)
+{
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3) {
+        PyErr_SetString(PyExc_TypeError, "mesh triangles must be tuples of three indices");
+        return -1;
+    }
+    *a = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 0));
+    *b = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 1));
+    *c = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 2));
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (*a < 0 || *b < 0 || *c < 0 || *a >= size || *b >= size || *c >= size) {
+        PyErr_SetString(PyExc_IndexError, "a mesh triangle has a vertex that is not in the mesh");
+        return -1;
+    }
+    return 0;
+}
+
+/* Python's tuple comparison ``p < q`` for two (x, y) tuples of finite floats: the first
+ * coordinates decide unless they are equal. Returns 1, 0, or -1 on error. */
+static int point_less(PyObject *p, PyObject *q)
+{
+    double px, py, qx, qy;
+    if (point_xy(p, &px, &py) < 0 || point_xy(q, &qx, &qy) < 0) {
+        return -1;
+    }
+    return px != qx ? px < qx : py < qy;
+}
+
+/* Sort three vertices into coordinate order exactly as the Python code does (two swaps, then
+ * possibly a third), carrying the vertex indices along. Returns -1 on error. */
+static int canonical_order(PyObject **pa, PyObject **pb, PyObject **pc, Py_ssize_t *a,
+                           Py_ssize_t *b, Py_ssize_t *c)
+{
+    PyObject *tmp;
+    Py_ssize_t ti;
+    int less = point_less(*pb, *pa);
+    if (less < 0) {
+        return -1;
+    }
+    if (less) {
+        tmp = *pa; *pa = *pb; *pb = tmp;
+        ti = *a; *a = *b; *b = ti;
+    }
+    less = point_less(*pc, *pb);
+    if (less < 0) {
+        return -1;
+    }
+    if (less) {
+        tmp = *pb; *pb = *pc; *pc = tmp;
+        ti = *b; *b = *c; *c = ti;
+        less = point_less(*pb, *pa);
+        if (less < 0) {
+            return -1;
+        }
+        if (less) {
+            tmp = *pa; *pa = *pb; *pb = tmp;
+            ti = *a; *a = *b; *b = ti;
+        }
+    }
+    return 0;
+}
+
+/* add every element of ``items`` to the set ``target`` */
+static int add_all(PyObject *target, PyObject *items)
+{
+    PyObject *iterator = PyObject_GetIter(items), *item;
+    if (iterator == NULL) {
+        return -1;
+    }
+    while ((item = PyIter_Next(iterator)) != NULL) {
+        int failed = PySet_Add(target, item);
+        Py_DECREF(item);
+        if (failed < 0) {
+            Py_DECREF(iterator);
+            return -1;
+        }
+    }
+    Py_DECREF(iterator);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* 1 when vertex ``i`` is in the set ``nonfinite``, 0 when not, -1 on error */
+static int is_nonfinite(PyObject *nonfinite, Py_ssize_t i)
+{
+    if (PySet_GET_SIZE(nonfinite) == 0) {
+        return 0;
+    }
+    PyObject *key = PyLong_FromSsize_t(i);
+    if (key == NULL) {
+        return -1;
+    }
+    int found = PySet_Contains(nonfinite, key);
+    Py_DECREF(key);
+    return found;
+}
+
+/* The plane of triangle t (new reference), as _Mesh._plane computes it. */
+static PyObject *plane_of(PyObject *t, PyObject *points, PyObject *values, PyObject *nonfinite,
+                          PyObject *plane_fallback)
+{
+    Py_ssize_t a, b, c;
+    if (triangle_vertices(t, PyList_GET_SIZE(points), &a, &b, &c) < 0) {
+        return NULL;
+    }
+    PyObject *va = PyList_GET_ITEM(values, a);
+    PyObject *vb = PyList_GET_ITEM(values, b);
+    PyObject *vc = PyList_GET_ITEM(values, c);
+    if (va == Py_None || vb == Py_None || vc == Py_None) {
+        Py_RETURN_NONE;
+    }
+    if (!PyFloat_CheckExact(va) || !PyFloat_CheckExact(vb) || !PyFloat_CheckExact(vc)) {
+        return PyObject_CallOneArg(plane_fallback, t);
+    }
+    for (int k = 0; k < 3; k++) {
+        int bad = is_nonfinite(nonfinite, k == 0 ? a : (k == 1 ? b : c));
+        if (bad < 0) {
+            return NULL;
+        }
+        if (bad) {
+            Py_RETURN_NONE;
+        }
+    }
+    PyObject *pa = PyList_GET_ITEM(points, a);
+    PyObject *pb = PyList_GET_ITEM(points, b);
+    PyObject *pc = PyList_GET_ITEM(points, c);
+    /* the values travel with their points */
+    PyObject *values3[3] = {va, vb, vc};
+    Py_ssize_t ia = 0, ib = 1, ic = 2;
+    if (canonical_order(&pa, &pb, &pc, &ia, &ib, &ic) < 0) {
+        return NULL;
+    }
+    double fa = PyFloat_AS_DOUBLE(values3[ia]);
+    double fb = PyFloat_AS_DOUBLE(values3[ib]);
+    double fc = PyFloat_AS_DOUBLE(values3[ic]);
+    double ax, ay, bx, by, cx, cy;
+    if (point_xy(pa, &ax, &ay) < 0 || point_xy(pb, &bx, &by) < 0 || point_xy(pc, &cx, &cy) < 0) {
+        return NULL;
+    }
+    double d1x = bx - ax, d1y = by - ay;
+    double d2x = cx - ax, d2y = cy - ay;
+    double det = d1x * d2y - d1y * d2x;
+    if (det == 0.0) {
+        Py_RETURN_NONE;
+    }
+    double half = det > 0 ? 0.5 : -0.5;
+    double wx = ((fb - fa) * d2y - (fc - fa) * d1y) * half;
+    double wy = ((fc - fa) * d1x - (fb - fa) * d2x) * half;
+    return Py_BuildValue("(dddN)", wx, wy, half * det, PyTuple_Pack(3, pa, pb, pc));
+}
+
+/* The gradient at vertex v (new reference): the area-weighted mean of the planes around it. */
+static PyObject *gradient_of(Py_ssize_t v, PyObject *around, PyObject *planes, PyObject *fsum,
+                             PyObject *gradient_fallback)
+{
+    PyObject *wxs = PyList_New(0), *wys = PyList_New(0), *areas = PyList_New(0);
+    PyObject *iterator = NULL, *t, *result = NULL;
+    if (wxs == NULL || wys == NULL || areas == NULL) {
+        goto done;
+    }
+    iterator = PyObject_GetIter(around);
+    if (iterator == NULL) {
+        goto done;
+    }
+    while ((t = PyIter_Next(iterator)) != NULL) {
+        PyObject *plane = PyDict_GetItemWithError(planes, t); /* borrowed */
+        Py_DECREF(t);
+        if (plane == NULL) {
+            if (PyErr_Occurred()) {
+                goto done;
+            }
+            continue;
+        }
+        if (plane == Py_None) {
+            continue;
+        }
+        if (!PyFloat_CheckExact(PyTuple_GET_ITEM(plane, 0))) { /* vector values */
+            PyObject *index = PyLong_FromSsize_t(v);
+            if (index != NULL) {
+                result = PyObject_CallOneArg(gradient_fallback, index);
+                Py_DECREF(index);
+            }
+            goto done;
+        }
+        if (PyList_Append(wxs, PyTuple_GET_ITEM(plane, 0)) < 0
+            || PyList_Append(wys, PyTuple_GET_ITEM(plane, 1)) < 0
+            || PyList_Append(areas, PyTuple_GET_ITEM(plane, 2)) < 0) {
+            goto done;
+        }
+    }
+    if (PyErr_Occurred()) {
+        goto done;
+    }
+    if (PyList_GET_SIZE(areas) == 0) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    PyObject *total = PyObject_CallOneArg(fsum, areas);
+    PyObject *sx = total ? PyObject_CallOneArg(fsum, wxs) : NULL;
+    PyObject *sy = sx ? PyObject_CallOneArg(fsum, wys) : NULL;
+    if (sy != NULL) {
+        double weight = PyFloat_AsDouble(total);
+        result = Py_BuildValue("(dd)", PyFloat_AsDouble(sx) / weight,
+                               PyFloat_AsDouble(sy) / weight);
+    }
+    Py_XDECREF(total);
+    Py_XDECREF(sx);
+    Py_XDECREF(sy);
+done:
+    Py_XDECREF(iterator);
+    Py_XDECREF(wxs);
+    Py_XDECREF(wys);
+    Py_XDECREF(areas);
+    return result;
+}
+
+/* The heap entry of triangle t (new reference), as _Mesh._entry computes it for finite scalar
+ * values with known gradients and the default loss; other cases go to entry_fallback. */
+static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObject *nonfinite,
+                          PyObject *gradients, double y_scale, double area_weight,
+                          PyObject *entry_fallback)
+{
+    Py_ssize_t a, b, c;
+    if (triangle_vertices(t, PyList_GET_SIZE(points), &a, &b, &c) < 0) {
+        return NULL;
+    }
+    PyObject *pa = PyList_GET_ITEM(points, a);
+    PyObject *pb = PyList_GET_ITEM(points, b);
+    PyObject *pc = PyList_GET_ITEM(points, c);
+    if (canonical_order(&pa, &pb, &pc, &a, &b, &c) < 0) {
+        return NULL;
+    }
+    PyObject *va = PyList_GET_ITEM(values, a);
+    PyObject *vb = PyList_GET_ITEM(values, b);
+    PyObject *vc = PyList_GET_ITEM(values, c);
+    PyObject *ga = PyList_GET_ITEM(gradients, a);
+    PyObject *gb = PyList_GET_ITEM(gradients, b);
+    PyObject *gc = PyList_GET_ITEM(gradients, c);
+    if (!PyFloat_CheckExact(va) || !PyFloat_CheckExact(vb) || !PyFloat_CheckExact(vc)
+        || ga == Py_None || gb == Py_None || gc == Py_None) {
+        return PyObject_CallOneArg(entry_fallback, t);
+    }
+    for (int k = 0; k < 3; k++) {
+        int bad = is_nonfinite(nonfinite, k == 0 ? a : (k == 1 ? b : c));
+        if (bad < 0) {
+            return NULL;
+        }
+        if (bad) {
+            return PyObject_CallOneArg(entry_fallback, t);
+        }
+    }
+    double ax, ay, bx, by, cx, cy, ga0, ga1, gb0, gb1, gc0, gc1;
+    if (point_xy(pa, &ax, &ay) < 0 || point_xy(pb, &bx, &by) < 0 || point_xy(pc, &cx, &cy) < 0
+        || point_xy(ga, &ga0, &ga1) < 0 || point_xy(gb, &gb0, &gb1) < 0
+        || point_xy(gc, &gc0, &gc1) < 0) {
+        return NULL;
+    }
+    double det = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    double area = 0.5 * fabs(det);
+    double sx = ax + bx + cx, sy = ay + by + cy;
+    double fa = PyFloat_AS_DOUBLE(va), fb = PyFloat_AS_DOUBLE(vb), fc = PyFloat_AS_DOUBLE(vc);
+    double abx = bx - ax, aby = by - ay;
+    double acx = cx - ax, acy = cy - ay;
+    double bcx = cx - bx, bcy = cy - by;
+    double dab = fb - fa, dac = fc - fa, dbc = fc - fb;
+    double deviation = fabs(dab - ga0 * abx - ga1 * aby);
+    deviation = deviation + fabs(dac - ga0 * acx - ga1 * acy);
+    deviation = deviation + fabs(dab - gb0 * abx - gb1 * aby);
+    deviation = deviation + fabs(dbc - gb0 * bcx - gb1 * bcy);
+    deviation = deviation + fabs(dac - gc0 * acx - gc1 * acy);
+    deviation = deviation + fabs(dbc - gc0 * bcx - gc1 * bcy);
+    deviation = deviation / y_scale;
+    double loss = deviation * sqrt(area) + area_weight * area;
+    return Py_BuildValue("(ddddO)", -loss, sx, sy, loss, t);
+}
+
+static PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 19) {
+        PyErr_Format(PyExc_TypeError, "flush_losses() takes 19 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *points = args[0], *values = args[1], *nonfinite = args[2], *planes = args[3];
+    PyObject *gradients = args[4], *star = args[5], *simplices = args[6];
+    PyObject *unsplittable = args[7], *entries = args[8], *heap = args[9];
+    PyObject *dirty_planes = args[10], *dirty_vertices = args[11];
+    double y_scale = PyFloat_AsDouble(args[12]);
+    double area_weight = PyFloat_AsDouble(args[13]);
+    PyObject *fsum = args[14], *heappush = args[15];
+    PyObject *plane_fallback = args[16], *gradient_fallback = args[17];
+    PyObject *entry_fallback = args[18];
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (!PyList_CheckExact(points) || !PyList_CheckExact(values)
+        || !PyList_CheckExact(gradients) || !PyList_CheckExact(star)
+        || !PyAnySet_CheckExact(nonfinite) || !PyDict_CheckExact(planes)
+        || !PyAnySet_CheckExact(simplices) || !PyAnySet_CheckExact(unsplittable)
+        || !PyDict_CheckExact(entries) || !PyList_CheckExact(heap)) {
+        PyErr_SetString(PyExc_TypeError, "flush_losses() got a mesh of unexpected types");
+        return NULL;
+    }
+    Py_ssize_t npoints = PyList_GET_SIZE(points);
+    if (PyList_GET_SIZE(values) != npoints || PyList_GET_SIZE(gradients) != npoints
+        || PyList_GET_SIZE(star) != npoints) {
+        PyErr_SetString(PyExc_ValueError, "flush_losses() got lists of different lengths");
+        return NULL;
+    }
+    PyObject *iterator, *item, *changed = NULL;
+
+    /* 1. planes */
+    iterator = PyObject_GetIter(dirty_planes);
+    if (iterator == NULL) {
+        return NULL;
+    }
+    while ((item = PyIter_Next(iterator)) != NULL) {
+        int alive = PySet_Contains(simplices, item);
+        if (alive > 0) {
+            PyObject *plane = plane_of(item, points, values, nonfinite, plane_fallback);
+            if (plane == NULL || PyDict_SetItem(planes, item, plane) < 0) {
+                Py_XDECREF(plane);
+                alive = -1;
+            }
+            else {
+                Py_DECREF(plane);
+            }
+        }
+        Py_DECREF(item);
+        if (alive < 0) {
+            Py_DECREF(iterator);
+            return NULL;
+        }
+    }
+    Py_DECREF(iterator);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+
+    /* 2. gradients, and the triangles whose loss changes */
+    changed = PySet_New(NULL);
+    if (changed == NULL) {
+        return NULL;
+    }
+    iterator = PyObject_GetIter(dirty_vertices);
+    if (iterator == NULL) {
+        goto error;
+    }
+    while ((item = PyIter_Next(iterator)) != NULL) {
+        Py_ssize_t v = PyLong_AsSsize_t(item);
+        Py_DECREF(item);
+        if (v == -1 && PyErr_Occurred()) {
+            goto error_iterating;
+        }
+        if (v < 0 || v >= npoints) {
+            PyErr_Format(PyExc_IndexError, "vertex %zd is not in the mesh", v);
+            goto error_iterating;
+        }
+        PyObject *around = PyList_GET_ITEM(star, v);
+        if (add_all(changed, around) < 0) {
+            goto error_iterating;
+        }
+        PyObject *gradient = gradient_of(v, around, planes, fsum, gradient_fallback);
+        if (gradient == NULL) {
+            goto error_iterating;
+        }
+        if (PyList_SetItem(gradients, v, gradient) < 0) { /* steals the reference */
+            goto error_iterating;
+        }
+    }
+    Py_CLEAR(iterator);
+    if (PyErr_Occurred()) {
+        goto error;
+    }
+
+    /* 3. losses */
+    iterator = PyObject_GetIter(changed);
+    if (iterator == NULL) {
+        goto error;
+    }
+    while ((item = PyIter_Next(iterator)) != NULL) {
+        int skip = PySet_GET_SIZE(unsplittable) ? PySet_Contains(unsplittable, item) : 0;
+        int failed = skip < 0;
+        if (!skip) {
+            PyObject *entry = entry_of(item, points, values, nonfinite, gradients, y_scale,
+                                       area_weight, entry_fallback);
+            if (entry == NULL || PyDict_SetItem(entries, item, entry) < 0) {
+                failed = 1;
+            }
+            else {
+                PyObject *pushed = PyObject_CallFunctionObjArgs(heappush, heap, entry, NULL);
+                if (pushed == NULL) {
+                    failed = 1;
+                }
+                Py_XDECREF(pushed);
+            }
+            Py_XDECREF(entry);
+        }
+        Py_DECREF(item);
+        if (failed) {
+            goto error_iterating;
+        }
+    }
+    Py_CLEAR(iterator);
+    if (PyErr_Occurred()) {
+        goto error;
+    }
+    Py_DECREF(changed);
+    Py_RETURN_NONE;
+
+error_iterating:
+    Py_XDECREF(iterator);
+error:
+    Py_XDECREF(changed);
+    return NULL;
+}
+
+/* ---- insert_2d(index, start, vertices, spheres, facets, simplices, vertex_to_simplices,
+ *                in_circumsphere_exact, orient2) -> (cavity, added, last) or None
+ *
+ * Triangulation._insert_2d in C: grow the cavity of the triangles whose circumcircle holds the
+ * new vertex (walking across edges from ``start``), check that the vertex sees every boundary
+ * edge from inside, then replace the cavity by the fan of triangles around the vertex. Returns
+ * None, having changed nothing, when an orientation is too close to call in floating point
+ * (the Python code then takes the general path). ``in_circumsphere_exact(vertices, point)``
+ * and ``orient2(a, b, c)`` are the exact Python predicates, called only near ties.
+ */
+typedef struct {
+    PyObject *edge;     /* (i, j), owned */
+    PyObject *opposite; /* the cavity triangle's third vertex, borrowed from the cavity */
+    int sign;
+} BoundaryEdge;
+
+/* the sorted pair (first, second) as a new tuple; the items are already sorted */
+static PyObject *edge_of(PyObject *first, PyObject *second)
+{
+    return PyTuple_Pack(2, first, second);
+}
+
+static int vertex_xy(PyObject *vertices, PyObject *index, double *x, double *y)
+{
+    Py_ssize_t i = PyLong_AsSsize_t(index);
+    if (i == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
+        PyErr_Format(PyExc_IndexError, "vertex %zd is not in the triangulation", i);
+        return -1;
+    }
+    return point_xy(PyList_GET_ITEM(vertices, i), x, y);
+}
+
+/* list.remove(item) for a list of triangles */
+static int list_remove(PyObject *list, PyObject *item)
+{
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list); k++) {
+        int equal = PyObject_RichCompareBool(PyList_GET_ITEM(list, k), item, Py_EQ);
+        if (equal < 0) {
+            return -1;
+        }
+        if (equal) {
+            return PySequence_DelItem(list, k);
+        }
+    }
+    PyErr_SetString(PyExc_ValueError, "list.remove(x): x not in list");
+    return -1;
+}
+
+/* set.remove(item) */
+static int set_remove(PyObject *set, PyObject *item)
+{
+    int found = PySet_Discard(set, item);
+    if (found == 0) {
+        PyErr_SetObject(PyExc_KeyError, item);
+        return -1;
+    }
+    return found < 0 ? -1 : 0;
+}
+
+/* ``vertex_to_simplices[i]`` for the vertex object ``index`` (borrowed) */
+static PyObject *star_of(PyObject *vertex_to_simplices, PyObject *index)
+{
+    Py_ssize_t i = PyLong_AsSsize_t(index);
+    if (i == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (i < 0 || i >= PyList_GET_SIZE(vertex_to_simplices)) {
+        PyErr_Format(PyExc_IndexError, "vertex %zd is not in the triangulation", i);
+        return NULL;
+    }
+    return PyList_GET_ITEM(vertex_to_simplices, i);
+}
+
+/* in_circumsphere_exact([vertices of triangle], point) as 1/0, -1 on error */
+static int in_circle_exact(PyObject *predicate, PyObject *vertices, PyObject *triangle,
+                           PyObject *point)
+{
+    PyObject *corners = PyList_New(3);
+    if (corners == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < 3; k++) {
+        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(triangle, k));
+        if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
+            Py_DECREF(corners);
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_IndexError, "a triangle has a vertex out of range");
+            }
+            return -1;
+        }
+        PyObject *vertex = PyList_GET_ITEM(vertices, i);
+        Py_INCREF(vertex);
+        PyList_SET_ITEM(corners, k, vertex);
+    }
+    PyObject *answer = PyObject_CallFunctionObjArgs(predicate, corners, point, NULL);
+    Py_DECREF(corners);
+    if (answer == NULL) {
+        return -1;
+    }
+    int truth = PyObject_IsTrue(answer);
+    Py_DECREF(answer);
+    return truth;
+}
+
+static PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 9) {
+        PyErr_Format(PyExc_TypeError, "insert_2d() takes 9 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *index = args[0], *start = args[1], *vertices = args[2], *spheres = args[3];
+    PyObject *facets = args[4], *simplices = args[5], *vertex_to_simplices = args[6];
+    PyObject *in_circumsphere = args[7], *orient2 = args[8];
+    if (!PyLong_CheckExact(index) || !PyTuple_Check(start) || !PyList_CheckExact(vertices)
+        || !PyDict_CheckExact(spheres) || !PyDict_CheckExact(facets)
+        || !PyAnySet_CheckExact(simplices) || !PyList_CheckExact(vertex_to_simplices)) {
+        PyErr_SetString(PyExc_TypeError, "insert_2d() got a triangulation of unexpected types");
+        return NULL;
+    }
+    const double bound = (3.0 + 16.0 * 0x1p-53) * 0x1p-53; /* _ORIENT2_BOUND */
+    const double low_factor = 1.0 - 1e-9, high_factor = 1.0 + 1e-9; /* _INSPHERE_BAND */
+    long new_index = PyLong_AsLong(index);
+    double px, py;
+    if (vertex_xy(vertices, index, &px, &py) < 0) {
+        return NULL;
+    }
+    PyObject *point = PyList_GET_ITEM(vertices, new_index);
+    PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL, *iterator = NULL;
+    PyObject **stack = NULL;
+    BoundaryEdge *boundary = NULL;
+    Py_ssize_t nstack = 0, stack_size = 16, nboundary = 0, boundary_size = 16;
+    stack = PyMem_Malloc(stack_size * sizeof(PyObject *));
+    boundary = PyMem_Malloc(boundary_size * sizeof(BoundaryEdge));
+    cavity = PySet_New(NULL);
+    if (stack == NULL || boundary == NULL || cavity == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (PySet_Add(cavity, start) < 0) {
+        goto done;
+    }
+    stack[nstack++] = start; /* borrowed: the cavity set holds every triangle on the stack */
+
+    /* 1. the cavity and its boundary edges */
+    while (nstack > 0) {
+        PyObject *simplex = stack[--nstack];
+        if (!PyTuple_Check(simplex) || PyTuple_GET_SIZE(simplex) != 3) {
+            PyErr_SetString(PyExc_TypeError, "triangles must be tuples of three indices");
+            goto done;
+        }
+        PyObject *a = PyTuple_GET_ITEM(simplex, 0), *b = PyTuple_GET_ITEM(simplex, 1);
+        PyObject *c = PyTuple_GET_ITEM(simplex, 2);
+        PyObject *ends[3][3] = {{b, c, a}, {a, c, b}, {a, b, c}};
+        for (int k = 0; k < 3; k++) {
+            PyObject *edge = edge_of(ends[k][0], ends[k][1]);
+            if (edge == NULL) {
+                goto done;
+            }
+            PyObject *owners = PyDict_GetItemWithError(facets, edge);
+            if (owners == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, edge);
+                }
+                Py_DECREF(edge);
+                goto done;
+            }
+            if (PyList_GET_SIZE(owners) == 2) {
+                int first = PyObject_RichCompareBool(PyList_GET_ITEM(owners, 0), simplex, Py_EQ);
+                if (first < 0) {
+                    Py_DECREF(edge);
+                    goto done;
+                }
+                PyObject *other = PyList_GET_ITEM(owners, first ? 1 : 0);
+                int known = PySet_Contains(cavity, other);
+                if (known) {
+                    Py_DECREF(edge);
+                    if (known < 0) {
+                        goto done;
+                    }
+                    continue;
+                }
+                PyObject *sphere = PyDict_GetItemWithError(spheres, other);
+                if (sphere == NULL || !PyTuple_Check(sphere) || PyTuple_GET_SIZE(sphere) != 5) {
+                    if (!PyErr_Occurred()) {
+                        PyErr_SetString(PyExc_KeyError, "a triangle has no circumcircle");
+                    }
+                    Py_DECREF(edge);
+                    goto done;
+                }
+                double cx = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 0));
+                double cy = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 1));
+                double low = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 2));
+                double high = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 3));
+                if (PyErr_Occurred()) {
+                    Py_DECREF(edge);
+                    goto done;
+                }
+                /* (px - cx) ** 2 + (py - cy) ** 2, as Python computes it */
+                double distance2 = pow(px - cx, 2.0) + pow(py - cy, 2.0);
+                int inside = distance2 < low;
+                if (!inside && distance2 <= high) {
+                    inside = in_circle_exact(in_circumsphere, vertices, other, point);
+                    if (inside < 0) {
+                        Py_DECREF(edge);
+                        goto done;
+                    }
+                }
+                if (inside) {
+                    Py_DECREF(edge);
+                    if (PySet_Add(cavity, other) < 0) {
+                        goto done;
+                    }
+                    if (nstack == stack_size) {
+                        stack_size *= 2;
+                        PyObject **grown = PyMem_Realloc(stack, stack_size * sizeof(PyObject *));
+                        if (grown == NULL) {
+                            PyErr_NoMemory();
+                            goto done;
+                        }
+                        stack = grown;
+                    }
+                    stack[nstack++] = other;
+                    continue;
+                }
+            }
+            if (nboundary == boundary_size) {
+                boundary_size *= 2;
+                BoundaryEdge *grown = PyMem_Realloc(boundary, boundary_size * sizeof(BoundaryEdge));
+                if (grown == NULL) {
+                    Py_DECREF(edge);
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                boundary = grown;
+            }
+            boundary[nboundary].edge = edge;
+            boundary[nboundary].opposite = ends[k][2];
+            boundary[nboundary].sign = 0;
+            nboundary++;
+        }
+    }
+
+    /* 2. the new vertex must see every boundary edge from the cavity's side */
+    for (Py_ssize_t k = 0; k < nboundary; k++) {
+        double ux, uy, vx, vy, wx, wy;
+        PyObject *edge = boundary[k].edge;
+        if (vertex_xy(vertices, PyTuple_GET_ITEM(edge, 0), &ux, &uy) < 0
+            || vertex_xy(vertices, PyTuple_GET_ITEM(edge, 1), &vx, &vy) < 0
+            || vertex_xy(vertices, boundary[k].opposite, &wx, &wy) < 0) {
+            goto done;
+        }
+        double left = (vx - ux) * (wy - uy), right = (vy - uy) * (wx - ux);
+        double det_w = left - right;
+        if (fabs(det_w) <= bound * (fabs(left) + fabs(right))) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        left = (vx - ux) * (py - uy);
+        right = (vy - uy) * (px - ux);
+        double det_p = left - right;
+        if (fabs(det_p) <= bound * (fabs(left) + fabs(right))) {
+            /* on a hull edge exactly: no triangle is made with that edge */
+            PyObject *owners = PyDict_GetItemWithError(facets, edge);
+            if (owners == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, edge);
+                }
+                goto done;
+            }
+            if (PyList_GET_SIZE(owners) == 1) {
+                PyObject *u = PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 0)));
+                PyObject *v = PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1)));
+                PyObject *sign = PyObject_CallFunctionObjArgs(orient2, u, v, point, NULL);
+                if (sign == NULL) {
+                    goto done;
+                }
+                long value = PyLong_AsLong(sign);
+                Py_DECREF(sign);
+                if (value == -1 && PyErr_Occurred()) {
+                    goto done;
+                }
+                if (value == 0) {
+                    boundary[k].sign = 0; /* skipped below */
+                    continue;
+                }
+            }
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        if ((det_p > 0) != (det_w > 0)) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        boundary[k].sign = det_p > 0 ? 1 : -1;
+    }
+
+    /* 3. remove the cavity */
+    iterator = PyObject_GetIter(cavity);
+    if (iterator == NULL) {
+        goto done;
+    }
+    PyObject *simplex;
+    while ((simplex = PyIter_Next(iterator)) != NULL) {
+        int failed = set_remove(simplices, simplex) < 0 || PyDict_DelItem(spheres, simplex) < 0;
+        PyObject *a = PyTuple_GET_ITEM(simplex, 0), *b = PyTuple_GET_ITEM(simplex, 1);
+        PyObject *c = PyTuple_GET_ITEM(simplex, 2);
+        PyObject *corners[3] = {a, b, c};
+        for (int k = 0; k < 3 && !failed; k++) {
+            PyObject *star = star_of(vertex_to_simplices, corners[k]);
+            failed = star == NULL || set_remove(star, simplex) < 0;
+        }
+        PyObject *edges[3][2] = {{b, c}, {a, c}, {a, b}};
+        for (int k = 0; k < 3 && !failed; k++) {
+            PyObject *edge = edge_of(edges[k][0], edges[k][1]);
+            PyObject *owners = edge ? PyDict_GetItemWithError(facets, edge) : NULL;
+            if (owners == NULL) {
+                if (edge != NULL && !PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, edge);
+                }
+                failed = 1;
+            }
+            else if (PyList_GET_SIZE(owners) == 1) {
+                failed = PyDict_DelItem(facets, edge) < 0;
+            }
+            else {
+                failed = list_remove(owners, simplex) < 0;
+            }
+            Py_XDECREF(edge);
+        }
+        Py_DECREF(simplex);
+        if (failed) {
+            goto done;
+        }
+    }
+    Py_CLEAR(iterator);
+    if (PyErr_Occurred()) {
+        goto done;
+    }
+
+    /* 4. the fan of new triangles around the vertex */
+    added = PySet_New(NULL);
+    if (added == NULL) {
+        goto done;
+    }
+    PyObject *new_star = star_of(vertex_to_simplices, index);
+    if (new_star == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < nboundary; k++) {
+        if (boundary[k].sign == 0) {
+            continue; /* a hull edge the vertex lies on */
+        }
+        PyObject *i = PyTuple_GET_ITEM(boundary[k].edge, 0);
+        PyObject *j = PyTuple_GET_ITEM(boundary[k].edge, 1);
+        long sign = boundary[k].sign;
+        PyObject *triangle;
+        if (PyLong_AsLong(j) < new_index) {
+            triangle = PyTuple_Pack(3, i, j, index);
+        }
+        else { /* not reached while vertices are numbered in insertion order */
+            PyObject *unsorted = PyList_New(0);
+            if (unsorted == NULL || PyList_Append(unsorted, i) < 0
+                || PyList_Append(unsorted, j) < 0 || PyList_Append(unsorted, index) < 0
+                || PyList_Sort(unsorted) < 0) {
+                Py_XDECREF(unsorted);
+                goto done;
+            }
+            triangle = PyList_AsTuple(unsorted);
+            Py_DECREF(unsorted);
+            if (triangle == NULL) {
+                goto done;
+            }
+            PyObject *corners[3];
+            for (int m = 0; m < 3; m++) {
+                corners[m] = PyList_GET_ITEM(
+                    vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(triangle, m)));
+            }
+            PyObject *exact = PyObject_CallFunctionObjArgs(orient2, corners[0], corners[1],
+                                                           corners[2], NULL);
+            sign = exact ? PyLong_AsLong(exact) : -1;
+            Py_XDECREF(exact);
+            if (PyErr_Occurred()) {
+                Py_DECREF(triangle);
+                goto done;
+            }
+        }
+        if (triangle == NULL) {
+            goto done;
+        }
+        Py_XSETREF(last, triangle);
+        PyObject *star_i = star_of(vertex_to_simplices, i);
+        PyObject *star_j = star_of(vertex_to_simplices, j);
+        if (star_i == NULL || star_j == NULL || PySet_Add(simplices, triangle) < 0
+            || PySet_Add(added, triangle) < 0 || PySet_Add(star_i, triangle) < 0
+            || PySet_Add(star_j, triangle) < 0 || PySet_Add(new_star, triangle) < 0) {
+            goto done;
+        }
+        PyObject *a = PyTuple_GET_ITEM(triangle, 0), *b = PyTuple_GET_ITEM(triangle, 1);
+        PyObject *c = PyTuple_GET_ITEM(triangle, 2);
+        PyObject *edges[3][2] = {{b, c}, {a, c}, {a, b}};
+        for (int m = 0; m < 3; m++) {
+            PyObject *edge = edge_of(edges[m][0], edges[m][1]);
+            if (edge == NULL) {
+                goto done;
+            }
+            PyObject *owners = PyDict_GetItemWithError(facets, edge);
+            int failed;
+            if (owners != NULL) {
+                failed = PyList_Append(owners, triangle) < 0;
+            }
+            else if (PyErr_Occurred()) {
+                failed = 1;
+            }
+            else {
+                PyObject *fresh = PyList_New(1);
+                failed = fresh == NULL;
+                if (!failed) {
+                    Py_INCREF(triangle);
+                    PyList_SET_ITEM(fresh, 0, triangle);
+                    failed = PyDict_SetItem(facets, edge, fresh) < 0;
+                    Py_DECREF(fresh);
+                }
+            }
+            Py_DECREF(edge);
+            if (failed) {
+                goto done;
+            }
+        }
+        /* the circumcircle, as _circumsphere2 computes it */
+        double ax, ay, bx, by, cx, cy;
+        if (vertex_xy(vertices, a, &ax, &ay) < 0 || vertex_xy(vertices, b, &bx, &by) < 0
+            || vertex_xy(vertices, c, &cx, &cy) < 0) {
+            goto done;
+        }
+        bx = bx - ax;
+        by = by - ay;
+        cx = cx - ax;
+        cy = cy - ay;
+        double d = 2.0 * (bx * cy - by * cx);
+        PyObject *sphere;
+        if (d == 0.0) {
+            sphere = Py_BuildValue("(ddddl)", Py_HUGE_VAL, Py_HUGE_VAL, Py_HUGE_VAL, Py_HUGE_VAL,
+                                   sign);
+        }
+        else {
+            double b2 = bx * bx + by * by, c2 = cx * cx + cy * cy;
+            double ux = (cy * b2 - by * c2) / d;
+            double uy = (bx * c2 - cx * b2) / d;
+            double radius2 = ux * ux + uy * uy;
+            sphere = Py_BuildValue("(ddddl)", ax + ux, ay + uy, radius2 * low_factor,
+                                   radius2 * high_factor, sign);
+        }
+        if (sphere == NULL || PyDict_SetItem(spheres, triangle, sphere) < 0) {
+            Py_XDECREF(sphere);
+            goto done;
+        }
+        Py_DECREF(sphere);
+    }
+    result = PyTuple_Pack(3, cavity, added, last ? last : Py_None);
+
+done:
+    for (Py_ssize_t k = 0; k < nboundary; k++) {
+        Py_DECREF(boundary[k].edge);
+    }
+    PyMem_Free(boundary);
+    PyMem_Free(stack);
+    Py_XDECREF(iterator);
+    Py_XDECREF(cavity);
+    Py_XDECREF(added);
+    Py_XDECREF(last);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"flush_losses", (PyCFunction)(void (*)(void))flush_losses, METH_FASTCALL,
+     "Recompute the dirty planes, vertex gradients and triangle losses of a Learner2D mesh."},
+    {"insert_2d", (PyCFunction)(void (*)(void))insert_2d, METH_FASTCALL,
+     "Bowyer-Watson insertion of a vertex into a 2D triangulation; None when a predicate is "
+     "not certain in floating point (the caller then takes its general path)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_speedups",
+    "C versions of the Learner2D's hot paths (optional; the Python modules compute the same).",
+    -1, methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__speedups(void)
+{
+    return PyModule_Create(&module);
+}

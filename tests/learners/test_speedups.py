@@ -1,0 +1,236 @@
+"""The C versions of the Learner2D's hot paths (``_speedups.c``) against the Python code.
+
+Both must give bitwise the same triangulation, planes, gradients, losses and asked points: the
+same sequence of calls is run twice, once with the compiled module and once with
+``speedups.compiled = None`` (the Python code), and every piece of state is compared.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from adaptive_runner.learners import speedups, triangulation
+from adaptive_runner.learners.learner2D import Learner2D
+from adaptive_runner.learners.learner2D_losses import uniform_loss
+from adaptive_runner.learners.triangulation import Triangulation
+
+try:  # imported directly, so the comparison also runs under ADAPTIVE_RUNNER_PURE_PYTHON=1
+    from adaptive_runner.learners import _speedups as COMPILED
+except ImportError:
+    COMPILED = None
+SQUARE = [(-1, 1), (-1, 1)]
+
+
+def test_the_extension_is_built():
+    """CI has a C compiler, so `pip install .` must have built the speedups (the pure Python
+    fallback is for machines without one)."""
+    assert COMPILED is not None, "adaptive_runner.learners._speedups was not built"
+
+
+def test_the_environment_variable_switches_to_python():
+    code = "from adaptive_runner.learners import speedups; print(speedups.compiled is None)"
+    answers = []
+    for value in ("1", ""):
+        env = {**os.environ, "ADAPTIVE_RUNNER_PURE_PYTHON": value}
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        answers.append(done.stdout.strip())
+    assert answers == ["True", "False"]
+
+
+@pytest.fixture
+def both(monkeypatch):
+    """Run ``scenario()`` with the compiled module and with the Python code; return both."""
+    if COMPILED is None:
+        pytest.fail("the speedups are not built; see test_the_extension_is_built")
+
+    def run(scenario):
+        monkeypatch.setattr(speedups, "compiled", COMPILED)
+        fast = scenario()
+        monkeypatch.setattr(speedups, "compiled", None)
+        slow = scenario()
+        monkeypatch.setattr(speedups, "compiled", COMPILED)
+        return fast, slow
+
+    return run
+
+
+def triangulation_state(tri: Triangulation) -> tuple:
+    return (
+        tri.vertices,
+        sorted(tri.simplices),
+        sorted((s, tri._spheres[s]) for s in tri.simplices),
+        sorted((f, sorted(owners)) for f, owners in tri._facets.items()),
+        [sorted(star) for star in tri.vertex_to_simplices],
+    )
+
+
+def mesh_state(learner: Learner2D) -> tuple:
+    mesh = learner._mesh
+    mesh.flush()
+    return (
+        triangulation_state(mesh.tri),
+        mesh.points,
+        sorted((t, repr(p)) for t, p in mesh.planes.items() if t in mesh.tri.simplices),
+        [repr(g) for g in mesh.gradients],
+        sorted((t, repr(e)) for t, e in mesh.entries.items()),
+        repr(mesh.top()),
+    )
+
+
+def drive(learner: Learner2D, steps: int, function, seed: int = 0, batches=(1, 1, 3, 8)):
+    """Ask in random batch sizes, tell in a shuffled order, sometimes drop pending points;
+    return everything asked, with the loss after each round."""
+    rng = random.Random(seed)
+    history = []
+    for step in range(steps):
+        points, improvements = learner.ask(rng.choice(batches))
+        history.append((points, improvements))
+        rng.shuffle(points)
+        told = points if step % 7 else points[: len(points) // 2]
+        for point in told:
+            learner.tell(point, function(point))
+        if step % 7 == 0:
+            learner.remove_unfinished()
+        history.append(learner.loss())
+    return history
+
+
+def ring(xy):
+    x, y = xy
+    return x + math.exp(-((x**2 + y**2 - 0.75**2) ** 2) / 0.2**4)
+
+
+def test_random_points_give_the_same_triangulation(both):
+    def scenario():
+        tri = Triangulation([(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)])
+        changes = []
+        for point in np.random.default_rng(3).random((600, 2)):
+            deleted, added = tri.add_point(point)
+            changes.append((sorted(deleted), sorted(added)))
+        return changes, triangulation_state(tri)
+
+    fast, slow = both(scenario)
+    assert fast == slow
+    assert len(fast[1][1]) > 1000  # the triangles of 604 points
+
+
+def test_cocircular_and_hull_points_give_the_same_triangulation(both, monkeypatch):
+    """A grid (every cell has four cocircular corners, decided by the exact predicate) and
+    points on the hull's edges (the uncertain-orientation path)."""
+    calls = Counter()
+
+    def counted(function):
+        def wrapper(*args):
+            calls[function.__name__, speedups.compiled is not None] += 1
+            return function(*args)
+
+        return wrapper
+
+    for name in ("in_circumsphere_exact", "_orient2"):
+        monkeypatch.setattr(triangulation, name, counted(getattr(triangulation, name)))
+
+    def scenario():
+        tri = Triangulation([(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)])
+        grid = [(i / 8, j / 8) for i, j in itertools.product(range(9), repeat=2)]
+        grid = [p for p in grid if p not in tri._index]
+        random.Random(5).shuffle(grid)
+        for point in grid:
+            tri.add_point(point)
+        return triangulation_state(tri)
+
+    fast, slow = both(scenario)
+    assert fast == slow
+    assert len(fast[0]) == 81
+    # the C code called the exact predicates for the ties, as the Python code does
+    assert calls["in_circumsphere_exact", True] > 0
+    assert calls["_orient2", True] > 0
+
+
+def test_learner_runs_are_identical(both):
+    def scenario():
+        learner = Learner2D(ring, SQUARE)
+        history = drive(learner, 400, ring)
+        return history, mesh_state(learner), learner.loss(real=False)
+
+    fast, slow = both(scenario)
+    assert fast == slow
+    assert len(fast[0]) == 800
+
+
+def test_grid_tells_and_non_finite_values_are_identical(both):
+    """Cocircular points told from a grid, NaN and inf values (their triangles take the
+    Python path inside the C loop), then asking on."""
+
+    def function(xy):
+        x, y = xy
+        if abs(x - 0.25) < 0.1 and abs(y) < 0.2:
+            return math.nan
+        if abs(x + 0.5) < 0.05:
+            return math.inf
+        return math.sin(3 * x) * y
+
+    def scenario():
+        learner = Learner2D(function, SQUARE)
+        grid = [(x, y) for x in np.linspace(-1, 1, 9) for y in np.linspace(-1, 1, 9)]
+        learner.tell_many(grid, [function(p) for p in grid])
+        history = drive(learner, 150, function, seed=2)
+        return history, mesh_state(learner), sorted(learner._mesh.nonfinite)
+
+    fast, slow = both(scenario)
+    assert fast == slow
+    assert fast[2]  # non-finite values were in the mesh
+
+
+def test_vector_values_and_other_losses_are_identical(both):
+    """Vector values (planes are arrays: the C loop calls the Python code for them) and a
+    loss other than the default (the Python branch)."""
+
+    def vector(xy):
+        x, y = xy
+        return np.array([x * y, math.exp(-(x * x + y * y) / 0.1)])
+
+    def scenario():
+        runs = []
+        for function, loss in ((vector, None), (ring, uniform_loss)):
+            learner = Learner2D(function, SQUARE, loss_per_triangle=loss)
+            runs.append((drive(learner, 120, function, seed=4), mesh_state(learner)))
+        return runs
+
+    fast, slow = both(scenario)
+    assert fast == slow
+
+
+def test_bad_arguments_raise_instead_of_crashing():
+    if COMPILED is None:
+        pytest.fail("the speedups are not built; see test_the_extension_is_built")
+    with pytest.raises(TypeError, match="takes 19 arguments"):
+        COMPILED.flush_losses()
+    with pytest.raises(TypeError, match="takes 9 arguments"):
+        COMPILED.insert_2d(1, 2)
+    with pytest.raises(TypeError, match="unexpected types"):
+        COMPILED.insert_2d(*[None] * 9)
+    tri = Triangulation([(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)])
+    tri.vertices.append((0.2, 0.2))
+    with pytest.raises(KeyError):  # a start triangle that is not in the triangulation
+        COMPILED.insert_2d(
+            3,
+            (0, 1, 7),
+            tri.vertices,
+            tri._spheres,
+            tri._facets,
+            tri.simplices,
+            [*tri.vertex_to_simplices, set()],
+            None,
+            None,
+        )
