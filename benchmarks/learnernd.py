@@ -11,9 +11,12 @@ What is measured:
    ``LinearNDInterpolator`` for both libraries) against the function on a regular grid (2D:
    201 x 201, 3D: 41^3).
 
-Run it with both libraries in one environment:
+Run it with both libraries in one environment (``adaptive-triangulation`` is python-adaptive's
+optional Rust triangulation; with it installed, both of its backends are measured):
 
-    /tmp/benchenv/bin/python benchmarks/learnernd.py [--quick] [--repeat 3] [--json out.json]
+    python -m venv /tmp/bench
+    /tmp/bench/bin/pip install -e . adaptive==1.5.2 adaptive-triangulation
+    /tmp/bench/bin/python benchmarks/learnernd.py [--quick] [--repeat 3] [--json out.json]
 
 Without python-adaptive installed its rows are left out.
 """
@@ -21,13 +24,16 @@ Without python-adaptive installed its rows are left out.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
+import importlib.util
 import json
 import math
 import platform
 import statistics
 import time
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from scipy.interpolate import LinearNDInterpolator
@@ -53,10 +59,18 @@ def shell(xyz, width=0.2):
 CASES = {2: ("2D ring", ring), 3: ("3D shell", shell)}
 
 
-def libraries() -> dict[str, type]:
-    found = {"adaptive_runner": LearnerND}
+def libraries() -> dict[str, Callable]:
+    """Our LearnerND, python-adaptive's with its pure Python triangulation and, when the
+    optional ``adaptive-triangulation`` package (Rust) is installed, with that one."""
+    found: dict[str, Callable] = {"adaptive_runner": LearnerND}
     if adaptive is not None:
-        found["python-adaptive"] = adaptive.LearnerND
+        found["python-adaptive"] = functools.partial(
+            adaptive.LearnerND, triangulation_backend="python"
+        )
+        if importlib.util.find_spec("adaptive_triangulation") is not None:
+            found["python-adaptive (Rust)"] = functools.partial(
+                adaptive.LearnerND, triangulation_backend="rust"
+            )
     return found
 
 
@@ -67,7 +81,7 @@ def grow(learner, function, npoints: int) -> None:
             learner.tell(point, function(point))
 
 
-def per_point_us(cls: type, dim: int, npoints: int, steps: int) -> tuple[float, float]:
+def per_point_us(cls: Callable, dim: int, npoints: int, steps: int) -> tuple[float, float]:
     """(wall-clock, CPU) microseconds per ask(1) + tell; CPU time is less disturbed by other
     processes on a busy machine."""
     _, function = CASES[dim]
@@ -83,7 +97,7 @@ def per_point_us(cls: type, dim: int, npoints: int, steps: int) -> tuple[float, 
     return wall, (time.process_time() - start_cpu) / steps * 1e6
 
 
-def errors(cls: type, dim: int, npoints: int) -> tuple[float, float]:
+def errors(cls: Callable, dim: int, npoints: int) -> tuple[float, float]:
     _, function = CASES[dim]
     learner = cls(function, [(-1, 1)] * dim)
     grow(learner, function, npoints)

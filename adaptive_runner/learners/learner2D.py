@@ -17,6 +17,8 @@ pending value replaced by the real one) marks the planes and vertex gradients it
 and the losses of the triangles around the marked vertices (about 20), are recomputed at the
 next ``ask`` or ``loss``: O(1) per point. A user's ``loss_per_triangle`` written for
 python-adaptive is instead called on the whole mesh (O(N) per ask), as python-adaptive does.
+For scalar values and the default loss, this update runs in C when the optional extension
+``_speedups`` was built (:mod:`adaptive_runner.learners.speedups`), with bitwise the same result.
 
 Order independence. The state is a function of the told data: the Delaunay triangulation of
 points in general position is unique; planes and losses are computed with a triangle's vertices

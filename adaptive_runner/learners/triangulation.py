@@ -23,7 +23,10 @@ dim   N       insert here (per pt)   Qhull rebuild (once)
 
 Only the simplices whose circumsphere holds the new point are touched (about 4 triangles in 2D,
 16 tetrahedra in 3D), so insertion does not grow with N (beyond memory effects). 2D and 3D have
-inlined fast paths; 4D and up use NumPy per simplex and are slow but correct.
+inlined fast paths; 4D and up use NumPy per simplex and are slow but correct. The 2D fast path
+also exists in C (``_speedups.c``, built when a C compiler is present at install time; see
+:mod:`adaptive_runner.learners.speedups`): it works on the same Python structures, calls the
+exact predicates below for the close calls, and gives bitwise the same triangulation.
 
 Robustness and uniqueness
 -------------------------
