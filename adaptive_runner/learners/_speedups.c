@@ -11,16 +11,18 @@
  * in-circle test too close to call in floating point, vector values, other loss functions)
  * calls back into the Python code, so it has one implementation only.
  *
- * ---- flush_losses(points, values, nonfinite, planes, gradients, star, simplices, unsplittable, entries,
- *       heap, dirty_planes, dirty_vertices, y_scale, area_weight,
- *       fsum, heappush, plane_fallback, gradient_fallback, entry_fallback)
+ * ---- flush_losses(points, values, nonfinite, planes, gradients, star, simplices,
+ *                   unsplittable, entries, heap, dirty_planes, dirty_vertices, y_scale,
+ *                   area_weight, fsum, plane_fallback, gradient_fallback, entry_fallback)
  *
  * 1. every dirty triangle still in ``simplices`` gets its plane: ``planes[t] = (gx * area,
  *    gy * area, area, (pa, pb, pc))`` with the vertices in coordinate order, or None;
  * 2. every dirty vertex gets its gradient, the area-weighted mean of the planes around it
- *    (sums by ``math.fsum``, so exact and independent of the order of the triangles);
+ *    (exact sums, as ``math.fsum``, so independent of the order of the triangles; ``fsum``
+ *    itself is called only for sums that overflow);
  * 3. every triangle around a dirty vertex (and not unsplittable) gets a new heap entry
- *    ``(-loss, sx, sy, loss, t)``, stored in ``entries`` and pushed on ``heap``.
+ *    ``(-loss, sx, sy, loss, t)``, stored in ``entries`` and pushed on ``heap`` (as
+ *    ``heapq.heappush`` does).
  * Cases other than finite scalar values with known gradients call back into Python (the
  * ``*_fallback`` callables), so the rare paths have one implementation only.
  */
@@ -35,12 +37,195 @@ static int point_xy(PyObject *point, double *x, double *y)
         PyErr_SetString(PyExc_TypeError, "mesh points must be (x, y) tuples");
         return -1;
     }
-    *x = PyFloat_AsDouble(PyTuple_GET_ITEM(point, 0));
-    *y = PyFloat_AsDouble(PyTuple_GET_ITEM(point, 1));
-    if (PyErr_Occurred()) {
+    PyObject *first = PyTuple_GET_ITEM(point, 0), *second = PyTuple_GET_ITEM(point, 1);
+    if (PyFloat_CheckExact(first) && PyFloat_CheckExact(second)) {
+        *x = PyFloat_AS_DOUBLE(first);
+        *y = PyFloat_AS_DOUBLE(second);
+        return 0;
+    }
+    *x = PyFloat_AsDouble(first);
+    *y = PyFloat_AsDouble(second);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* A vertex of a triangle: its point (borrowed), coordinates and vertex index. */
+typedef struct {
+    PyObject *point;
+    double x, y;
+    Py_ssize_t index;
+} Corner;
+
+/* The three corners of the triangle (a, b, c) of ``points``, in coordinate order: the same
+ * swaps as the Python code, and Python's tuple order (x first, then y) on finite floats. */
+static int sorted_corners(PyObject *points, Py_ssize_t a, Py_ssize_t b, Py_ssize_t c,
+                          Corner corners[3])
+{
+    Py_ssize_t indices[3] = {a, b, c};
+    for (int k = 0; k < 3; k++) {
+        corners[k].index = indices[k];
+        corners[k].point = PyList_GET_ITEM(points, indices[k]);
+        if (point_xy(corners[k].point, &corners[k].x, &corners[k].y) < 0) {
+            return -1;
+        }
+    }
+#define CORNER_LESS(p, q) ((p).x != (q).x ? (p).x < (q).x : (p).y < (q).y)
+    Corner swap;
+    if (CORNER_LESS(corners[1], corners[0])) {
+        swap = corners[0]; corners[0] = corners[1]; corners[1] = swap;
+    }
+    if (CORNER_LESS(corners[2], corners[1])) {
+        swap = corners[1]; corners[1] = corners[2]; corners[2] = swap;
+        if (CORNER_LESS(corners[1], corners[0])) {
+            swap = corners[0]; corners[0] = corners[1]; corners[1] = swap;
+        }
+    }
+#undef CORNER_LESS
+    return 0;
+}
+
+/* math.fsum of n finite doubles: the correctly rounded sum, so it does not depend on their
+ * order (Shewchuk's exact partial sums, then rounding half to even). Returns -1 when an input
+ * is not finite or a partial sum overflows: the caller then asks math.fsum itself. */
+static int exact_sum(const double *values, Py_ssize_t n, double *result)
+{
+    double partials[64];
+    Py_ssize_t used = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        double x = values[k];
+        if (!isfinite(x)) {
+            return -1;
+        }
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t j = 0; j < used; j++) {
+            double y = partials[j];
+            if (fabs(x) < fabs(y)) {
+                double t = x;
+                x = y;
+                y = t;
+            }
+            double hi = x + y;
+            double lo = y - (hi - x);
+            if (lo != 0.0) {
+                partials[kept++] = lo;
+            }
+            x = hi;
+        }
+        if (!isfinite(x) || kept >= 64) {
+            return -1;
+        }
+        partials[kept++] = x;
+        used = kept;
+    }
+    double hi = 0.0;
+    if (used > 0) {
+        double lo = 0.0;
+        hi = partials[--used];
+        while (used > 0) {
+            double x = hi;
+            double y = partials[--used];
+            hi = x + y;
+            double yr = hi - x;
+            lo = y - yr;
+            if (lo != 0.0) {
+                break;
+            }
+        }
+        /* round half to even: when the rest has the sign of lo, hi may need one more step */
+        if (used > 0 && ((lo < 0.0 && partials[used - 1] < 0.0)
+                         || (lo > 0.0 && partials[used - 1] > 0.0))) {
+            double y = lo * 2.0;
+            double x = hi + y;
+            double yr = x - hi;
+            if (y == yr) {
+                hi = x;
+            }
+        }
+    }
+    *result = hi;
+    return 0;
+}
+
+/* heapq.heappush(heap, item) for heap entries, whose first item is a float: compared directly
+ * when the two differ (and are not NaN), else as Python compares the tuples. */
+static int entry_less(PyObject *p, PyObject *q)
+{
+    PyObject *p0 = PyTuple_GET_ITEM(p, 0), *q0 = PyTuple_GET_ITEM(q, 0);
+    if (PyFloat_CheckExact(p0) && PyFloat_CheckExact(q0)) {
+        double a = PyFloat_AS_DOUBLE(p0), b = PyFloat_AS_DOUBLE(q0);
+        if (a == a && b == b && a != b) {
+            return a < b;
+        }
+    }
+    return PyObject_RichCompareBool(p, q, Py_LT);
+}
+
+static int heap_push(PyObject *heap, PyObject *item)
+{
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) == 0) {
+        PyErr_SetString(PyExc_TypeError, "heap entries must be non-empty tuples");
         return -1;
     }
+    if (PyList_Append(heap, item) < 0) {
+        return -1;
+    }
+    /* heapq's _siftdown(heap, 0, len(heap) - 1) */
+    Py_ssize_t position = PyList_GET_SIZE(heap) - 1;
+    PyObject **slots = ((PyListObject *)heap)->ob_item;
+    while (position > 0) {
+        Py_ssize_t parent = (position - 1) >> 1;
+        int less = entry_less(item, slots[parent]);
+        if (less < 0) {
+            return -1;
+        }
+        if (!less) {
+            break;
+        }
+        slots = ((PyListObject *)heap)->ob_item; /* a comparison may have run Python code */
+        if (PyList_GET_SIZE(heap) <= position) {
+            PyErr_SetString(PyExc_RuntimeError, "the heap changed size during a push");
+            return -1;
+        }
+        PyObject *moved = slots[parent];
+        slots[parent] = slots[position];
+        slots[position] = moved;
+        position = parent;
+    }
     return 0;
+}
+
+/* A tuple of ``n`` floats followed by ``last`` (a new reference is taken; NULL: none), left
+ * untracked by the garbage collector: its items are floats and tuples of numbers, so it can be
+ * part of no reference cycle (CPython untracks such tuples itself, at its next collection; doing
+ * it here saves the collector from visiting the many tuples of a large mesh). */
+static PyObject *number_tuple(Py_ssize_t n, const double *values, PyObject *last)
+{
+    PyObject *tuple = PyTuple_New(n + (last != NULL));
+    if (tuple == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *number = PyFloat_FromDouble(values[k]);
+        if (number == NULL) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tuple, k, number);
+    }
+    if (last != NULL) {
+        Py_INCREF(last);
+        PyTuple_SET_ITEM(tuple, n, last);
+    }
+    PyObject_GC_UnTrack(tuple);
+    return tuple;
+}
+
+/* PyTuple_Pack of numbers or tuples of numbers, untracked as in number_tuple */
+static PyObject *untracked(PyObject *tuple)
+{
+    if (tuple != NULL) {
+        PyObject_GC_UnTrack(tuple);
+    }
+    return tuple;
 }
 
 /* a triangle is a tuple of three vertex indices */
@@ -60,51 +245,6 @@ static int triangle_vertices(PyObject *t, Py_ssize_t size, Py_ssize_t *a, Py_ssi
     if (*a < 0 || *b < 0 || *c < 0 || *a >= size || *b >= size || *c >= size) {
         PyErr_SetString(PyExc_IndexError, "a mesh triangle has a vertex that is not in the mesh");
         return -1;
-    }
-    return 0;
-}
-
-/* Python's tuple comparison ``p < q`` for two (x, y) tuples of finite floats: the first
- * coordinates decide unless they are equal. Returns 1, 0, or -1 on error. */
-static int point_less(PyObject *p, PyObject *q)
-{
-    double px, py, qx, qy;
-    if (point_xy(p, &px, &py) < 0 || point_xy(q, &qx, &qy) < 0) {
-        return -1;
-    }
-    return px != qx ? px < qx : py < qy;
-}
-
-/* Sort three vertices into coordinate order exactly as the Python code does (two swaps, then
- * possibly a third), carrying the vertex indices along. Returns -1 on error. */
-static int canonical_order(PyObject **pa, PyObject **pb, PyObject **pc, Py_ssize_t *a,
-                           Py_ssize_t *b, Py_ssize_t *c)
-{
-    PyObject *tmp;
-    Py_ssize_t ti;
-    int less = point_less(*pb, *pa);
-    if (less < 0) {
-        return -1;
-    }
-    if (less) {
-        tmp = *pa; *pa = *pb; *pb = tmp;
-        ti = *a; *a = *b; *b = ti;
-    }
-    less = point_less(*pc, *pb);
-    if (less < 0) {
-        return -1;
-    }
-    if (less) {
-        tmp = *pb; *pb = *pc; *pc = tmp;
-        ti = *b; *b = *c; *c = ti;
-        less = point_less(*pb, *pa);
-        if (less < 0) {
-            return -1;
-        }
-        if (less) {
-            tmp = *pa; *pa = *pb; *pb = tmp;
-            ti = *a; *a = *b; *b = ti;
-        }
     }
     return 0;
 }
@@ -169,22 +309,15 @@ static PyObject *plane_of(PyObject *t, PyObject *points, PyObject *values, PyObj
             Py_RETURN_NONE;
         }
     }
-    PyObject *pa = PyList_GET_ITEM(points, a);
-    PyObject *pb = PyList_GET_ITEM(points, b);
-    PyObject *pc = PyList_GET_ITEM(points, c);
-    /* the values travel with their points */
-    PyObject *values3[3] = {va, vb, vc};
-    Py_ssize_t ia = 0, ib = 1, ic = 2;
-    if (canonical_order(&pa, &pb, &pc, &ia, &ib, &ic) < 0) {
+    Corner corners[3];
+    if (sorted_corners(points, a, b, c, corners) < 0) {
         return NULL;
     }
-    double fa = PyFloat_AS_DOUBLE(values3[ia]);
-    double fb = PyFloat_AS_DOUBLE(values3[ib]);
-    double fc = PyFloat_AS_DOUBLE(values3[ic]);
-    double ax, ay, bx, by, cx, cy;
-    if (point_xy(pa, &ax, &ay) < 0 || point_xy(pb, &bx, &by) < 0 || point_xy(pc, &cx, &cy) < 0) {
-        return NULL;
-    }
+    double fa = PyFloat_AS_DOUBLE(PyList_GET_ITEM(values, corners[0].index));
+    double fb = PyFloat_AS_DOUBLE(PyList_GET_ITEM(values, corners[1].index));
+    double fc = PyFloat_AS_DOUBLE(PyList_GET_ITEM(values, corners[2].index));
+    double ax = corners[0].x, ay = corners[0].y, bx = corners[1].x, by = corners[1].y;
+    double cx = corners[2].x, cy = corners[2].y;
     double d1x = bx - ax, d1y = by - ay;
     double d2x = cx - ax, d2y = cy - ay;
     double det = d1x * d2y - d1y * d2x;
@@ -194,18 +327,30 @@ static PyObject *plane_of(PyObject *t, PyObject *points, PyObject *values, PyObj
     double half = det > 0 ? 0.5 : -0.5;
     double wx = ((fb - fa) * d2y - (fc - fa) * d1y) * half;
     double wy = ((fc - fa) * d1x - (fb - fa) * d2x) * half;
-    return Py_BuildValue("(dddN)", wx, wy, half * det, PyTuple_Pack(3, pa, pb, pc));
+    PyObject *key = untracked(
+        PyTuple_Pack(3, corners[0].point, corners[1].point, corners[2].point));
+    if (key == NULL) {
+        return NULL;
+    }
+    double numbers[3] = {wx, wy, half * det};
+    PyObject *plane = number_tuple(3, numbers, key);
+    Py_DECREF(key);
+    return plane;
 }
 
-/* The gradient at vertex v (new reference): the area-weighted mean of the planes around it. */
+/* The gradient at vertex v (new reference): the area-weighted mean of the planes around it,
+ * with the sums of _Mesh's flush (math.fsum, so exact and independent of the order). */
 static PyObject *gradient_of(Py_ssize_t v, PyObject *around, PyObject *planes, PyObject *fsum,
                              PyObject *gradient_fallback)
 {
-    PyObject *wxs = PyList_New(0), *wys = PyList_New(0), *areas = PyList_New(0);
+    Py_ssize_t size = PySet_GET_SIZE(around), count = 0;
+    double stack_buffer[3 * 32];
+    double *numbers = size <= 32 ? stack_buffer : PyMem_Malloc(3 * size * sizeof(double));
     PyObject *iterator = NULL, *t, *result = NULL;
-    if (wxs == NULL || wys == NULL || areas == NULL) {
-        goto done;
+    if (numbers == NULL) {
+        return PyErr_NoMemory();
     }
+    double *wxs = numbers, *wys = numbers + size, *areas = numbers + 2 * size;
     iterator = PyObject_GetIter(around);
     if (iterator == NULL) {
         goto done;
@@ -222,7 +367,10 @@ static PyObject *gradient_of(Py_ssize_t v, PyObject *around, PyObject *planes, P
         if (plane == Py_None) {
             continue;
         }
-        if (!PyFloat_CheckExact(PyTuple_GET_ITEM(plane, 0))) { /* vector values */
+        PyObject *wx = PyTuple_GET_ITEM(plane, 0), *wy = PyTuple_GET_ITEM(plane, 1);
+        PyObject *area = PyTuple_GET_ITEM(plane, 2);
+        if (!PyFloat_CheckExact(wx) || !PyFloat_CheckExact(wy) || !PyFloat_CheckExact(area)
+            || count == size) { /* vector values */
             PyObject *index = PyLong_FromSsize_t(v);
             if (index != NULL) {
                 result = PyObject_CallOneArg(gradient_fallback, index);
@@ -230,36 +378,82 @@ static PyObject *gradient_of(Py_ssize_t v, PyObject *around, PyObject *planes, P
             }
             goto done;
         }
-        if (PyList_Append(wxs, PyTuple_GET_ITEM(plane, 0)) < 0
-            || PyList_Append(wys, PyTuple_GET_ITEM(plane, 1)) < 0
-            || PyList_Append(areas, PyTuple_GET_ITEM(plane, 2)) < 0) {
-            goto done;
-        }
+        wxs[count] = PyFloat_AS_DOUBLE(wx);
+        wys[count] = PyFloat_AS_DOUBLE(wy);
+        areas[count] = PyFloat_AS_DOUBLE(area);
+        count++;
     }
     if (PyErr_Occurred()) {
         goto done;
     }
-    if (PyList_GET_SIZE(areas) == 0) {
+    if (count == 0) {
         result = Py_NewRef(Py_None);
         goto done;
     }
-    PyObject *total = PyObject_CallOneArg(fsum, areas);
-    PyObject *sx = total ? PyObject_CallOneArg(fsum, wxs) : NULL;
-    PyObject *sy = sx ? PyObject_CallOneArg(fsum, wys) : NULL;
-    if (sy != NULL) {
-        double weight = PyFloat_AsDouble(total);
-        result = Py_BuildValue("(dd)", PyFloat_AsDouble(sx) / weight,
-                               PyFloat_AsDouble(sy) / weight);
+    double total, sx, sy;
+    if (exact_sum(areas, count, &total) < 0 || exact_sum(wxs, count, &sx) < 0
+        || exact_sum(wys, count, &sy) < 0) {
+        /* not finite, or an overflow: math.fsum decides (and raises as it does in Python) */
+        double *columns[3] = {areas, wxs, wys}, *sums[3] = {&total, &sx, &sy};
+        for (int k = 0; k < 3; k++) {
+            PyObject *list = PyList_New(count);
+            if (list == NULL) {
+                goto done;
+            }
+            for (Py_ssize_t j = 0; j < count; j++) {
+                PyObject *number = PyFloat_FromDouble(columns[k][j]);
+                if (number == NULL) {
+                    Py_DECREF(list);
+                    goto done;
+                }
+                PyList_SET_ITEM(list, j, number);
+            }
+            PyObject *sum = PyObject_CallOneArg(fsum, list);
+            Py_DECREF(list);
+            if (sum == NULL) {
+                goto done;
+            }
+            *sums[k] = PyFloat_AsDouble(sum);
+            Py_DECREF(sum);
+        }
     }
-    Py_XDECREF(total);
-    Py_XDECREF(sx);
-    Py_XDECREF(sy);
+    double gradient[2] = {sx / total, sy / total};
+    result = number_tuple(2, gradient, NULL);
 done:
     Py_XDECREF(iterator);
-    Py_XDECREF(wxs);
-    Py_XDECREF(wys);
-    Py_XDECREF(areas);
+    if (numbers != stack_buffer) {
+        PyMem_Free(numbers);
+    }
     return result;
+}
+
+/* For the tests: exact_sum of a list of floats, or None when it defers to math.fsum. */
+static PyObject *exact_sum_py(PyObject *module, PyObject *list)
+{
+    (void)module;
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "exact_sum() takes a list of floats");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    double *values = PyMem_Malloc((n ? n : 1) * sizeof(double));
+    if (values == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        values[k] = PyFloat_AsDouble(PyList_GET_ITEM(list, k));
+        if (values[k] == -1.0 && PyErr_Occurred()) {
+            PyMem_Free(values);
+            return NULL;
+        }
+    }
+    double sum;
+    int deferred = exact_sum(values, n, &sum) < 0;
+    PyMem_Free(values);
+    if (deferred) {
+        Py_RETURN_NONE;
+    }
+    return PyFloat_FromDouble(sum);
 }
 
 /* The heap entry of triangle t (new reference), as _Mesh._entry computes it for finite scalar
@@ -272,12 +466,13 @@ static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObj
     if (triangle_vertices(t, PyList_GET_SIZE(points), &a, &b, &c) < 0) {
         return NULL;
     }
-    PyObject *pa = PyList_GET_ITEM(points, a);
-    PyObject *pb = PyList_GET_ITEM(points, b);
-    PyObject *pc = PyList_GET_ITEM(points, c);
-    if (canonical_order(&pa, &pb, &pc, &a, &b, &c) < 0) {
+    Corner corners[3];
+    if (sorted_corners(points, a, b, c, corners) < 0) {
         return NULL;
     }
+    a = corners[0].index;
+    b = corners[1].index;
+    c = corners[2].index;
     PyObject *va = PyList_GET_ITEM(values, a);
     PyObject *vb = PyList_GET_ITEM(values, b);
     PyObject *vc = PyList_GET_ITEM(values, c);
@@ -289,7 +484,7 @@ static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObj
         return PyObject_CallOneArg(entry_fallback, t);
     }
     for (int k = 0; k < 3; k++) {
-        int bad = is_nonfinite(nonfinite, k == 0 ? a : (k == 1 ? b : c));
+        int bad = is_nonfinite(nonfinite, corners[k].index);
         if (bad < 0) {
             return NULL;
         }
@@ -297,9 +492,10 @@ static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObj
             return PyObject_CallOneArg(entry_fallback, t);
         }
     }
-    double ax, ay, bx, by, cx, cy, ga0, ga1, gb0, gb1, gc0, gc1;
-    if (point_xy(pa, &ax, &ay) < 0 || point_xy(pb, &bx, &by) < 0 || point_xy(pc, &cx, &cy) < 0
-        || point_xy(ga, &ga0, &ga1) < 0 || point_xy(gb, &gb0, &gb1) < 0
+    double ax = corners[0].x, ay = corners[0].y, bx = corners[1].x, by = corners[1].y;
+    double cx = corners[2].x, cy = corners[2].y;
+    double ga0, ga1, gb0, gb1, gc0, gc1;
+    if (point_xy(ga, &ga0, &ga1) < 0 || point_xy(gb, &gb0, &gb1) < 0
         || point_xy(gc, &gc0, &gc1) < 0) {
         return NULL;
     }
@@ -319,14 +515,15 @@ static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObj
     deviation = deviation + fabs(dbc - gc0 * bcx - gc1 * bcy);
     deviation = deviation / y_scale;
     double loss = deviation * sqrt(area) + area_weight * area;
-    return Py_BuildValue("(ddddO)", -loss, sx, sy, loss, t);
+    double numbers[4] = {-loss, sx, sy, loss};
+    return number_tuple(4, numbers, t);
 }
 
 static PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 19) {
-        PyErr_Format(PyExc_TypeError, "flush_losses() takes 19 arguments (%zd given)", nargs);
+    if (nargs != 18) {
+        PyErr_Format(PyExc_TypeError, "flush_losses() takes 18 arguments (%zd given)", nargs);
         return NULL;
     }
     PyObject *points = args[0], *values = args[1], *nonfinite = args[2], *planes = args[3];
@@ -335,9 +532,9 @@ static PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_
     PyObject *dirty_planes = args[10], *dirty_vertices = args[11];
     double y_scale = PyFloat_AsDouble(args[12]);
     double area_weight = PyFloat_AsDouble(args[13]);
-    PyObject *fsum = args[14], *heappush = args[15];
-    PyObject *plane_fallback = args[16], *gradient_fallback = args[17];
-    PyObject *entry_fallback = args[18];
+    PyObject *fsum = args[14];
+    PyObject *plane_fallback = args[15], *gradient_fallback = args[16];
+    PyObject *entry_fallback = args[17];
     if (PyErr_Occurred()) {
         return NULL;
     }
@@ -436,11 +633,7 @@ static PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_
                 failed = 1;
             }
             else {
-                PyObject *pushed = PyObject_CallFunctionObjArgs(heappush, heap, entry, NULL);
-                if (pushed == NULL) {
-                    failed = 1;
-                }
-                Py_XDECREF(pushed);
+                failed = heap_push(heap, entry) < 0;
             }
             Py_XDECREF(entry);
         }
@@ -824,7 +1017,7 @@ static PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t n
         long sign = boundary[k].sign;
         PyObject *triangle;
         if (PyLong_AsLong(j) < new_index) {
-            triangle = PyTuple_Pack(3, i, j, index);
+            triangle = untracked(PyTuple_Pack(3, i, j, index));
         }
         else { /* not reached while vertices are numbered in insertion order */
             PyObject *unsorted = PyList_New(0);
@@ -906,19 +1099,20 @@ static PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t n
         cx = cx - ax;
         cy = cy - ay;
         double d = 2.0 * (bx * cy - by * cx);
-        PyObject *sphere;
-        if (d == 0.0) {
-            sphere = Py_BuildValue("(ddddl)", Py_HUGE_VAL, Py_HUGE_VAL, Py_HUGE_VAL, Py_HUGE_VAL,
-                                   sign);
-        }
-        else {
+        double numbers[4] = {Py_HUGE_VAL, Py_HUGE_VAL, Py_HUGE_VAL, Py_HUGE_VAL};
+        if (d != 0.0) {
             double b2 = bx * bx + by * by, c2 = cx * cx + cy * cy;
             double ux = (cy * b2 - by * c2) / d;
             double uy = (bx * c2 - cx * b2) / d;
             double radius2 = ux * ux + uy * uy;
-            sphere = Py_BuildValue("(ddddl)", ax + ux, ay + uy, radius2 * low_factor,
-                                   radius2 * high_factor, sign);
+            numbers[0] = ax + ux;
+            numbers[1] = ay + uy;
+            numbers[2] = radius2 * low_factor;
+            numbers[3] = radius2 * high_factor;
         }
+        PyObject *sign_object = PyLong_FromLong(sign);
+        PyObject *sphere = sign_object ? number_tuple(4, numbers, sign_object) : NULL;
+        Py_XDECREF(sign_object);
         if (sphere == NULL || PyDict_SetItem(spheres, triangle, sphere) < 0) {
             Py_XDECREF(sphere);
             goto done;
@@ -943,6 +1137,8 @@ done:
 static PyMethodDef methods[] = {
     {"flush_losses", (PyCFunction)(void (*)(void))flush_losses, METH_FASTCALL,
      "Recompute the dirty planes, vertex gradients and triangle losses of a Learner2D mesh."},
+    {"exact_sum", (PyCFunction)exact_sum_py, METH_O,
+     "The correctly rounded sum of a list of floats, as math.fsum (None: defers to it)."},
     {"insert_2d", (PyCFunction)(void (*)(void))insert_2d, METH_FASTCALL,
      "Bowyer-Watson insertion of a vertex into a 2D triangulation; None when a predicate is "
      "not certain in floating point (the caller then takes its general path)."},

@@ -402,7 +402,6 @@ class _Mesh:
                 float(self.learner._y_scale),
                 AREA_WEIGHT,
                 math.fsum,
-                heapq.heappush,
                 self._plane,
                 self._gradient,
                 entry,

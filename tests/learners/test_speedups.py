@@ -214,7 +214,7 @@ def test_vector_values_and_other_losses_are_identical(both):
 def test_bad_arguments_raise_instead_of_crashing():
     if COMPILED is None:
         pytest.fail("the speedups are not built; see test_the_extension_is_built")
-    with pytest.raises(TypeError, match="takes 19 arguments"):
+    with pytest.raises(TypeError, match="takes 18 arguments"):
         COMPILED.flush_losses()
     with pytest.raises(TypeError, match="takes 9 arguments"):
         COMPILED.insert_2d(1, 2)
@@ -234,3 +234,36 @@ def test_bad_arguments_raise_instead_of_crashing():
             None,
             None,
         )
+
+
+def test_exact_sum_is_math_fsum():
+    """The C gradients sum exactly, as math.fsum: the correctly rounded sum, whatever the order
+    (cancellations, ties rounded to even, wide exponent ranges)."""
+    if COMPILED is None:
+        pytest.fail("the speedups are not built; see test_the_extension_is_built")
+    rng = random.Random(11)
+    cases = [
+        [],
+        [1.0],
+        [1e100, 1.0, -1e100],
+        [1.0, 1e-16, 1e-16],  # the two small terms decide the rounding together
+        [1.0, 2.0**-53, 2.0**-106],  # just above a tie: rounds up
+        [1.0, 2.0**-53],  # an exact tie: rounds to even (down)
+        [1.0 + 2.0**-52, 2.0**-53],  # an exact tie: rounds to even (up)
+        [0.1] * 10,
+        [-0.0, 0.0],
+    ]
+    for _ in range(2000):
+        size = rng.randint(1, 20)
+        cases.append(
+            [rng.uniform(-1, 1) * 10.0 ** rng.randint(-30, 30) for _ in range(size)]
+            + [rng.choice([-1, 1]) * 2.0 ** rng.randint(-60, 60)]
+        )
+    for values in cases:
+        shuffled = values[:]
+        rng.shuffle(shuffled)
+        assert COMPILED.exact_sum(values) == math.fsum(values), values
+        assert COMPILED.exact_sum(shuffled) == math.fsum(values), values
+    # not finite, or an overflow on the way: it defers to math.fsum
+    assert COMPILED.exact_sum([1.0, math.inf]) is None
+    assert COMPILED.exact_sum([1e308, 1e308, -1e308]) is None
