@@ -54,6 +54,8 @@ def _freeze(obj: Any) -> Hashable:
 
 def check_ask_n(n: Any) -> int:
     """Validate the ``n`` argument of ``ask``: a non-negative integer."""
+    if type(n) is int and n >= 0:
+        return n
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
         raise ValueError(f"ask(n): n must be a non-negative integer, got n={n!r}")
     return int(n)

@@ -184,11 +184,9 @@ class _Mesh:
     def insert(self, key: tuple, point: tuple, value: Any, hint: tuple | None = None) -> int:
         """Add the vertex ``point`` (scaled coordinates) for ``key``; ValueError when the
         triangulation cannot take it (a near duplicate). ``hint``: a triangle containing
-        ``point`` or next to the one that does."""
-        moved = _perturbed(point)
-        if hint is not None:
-            hint = self._containing(hint, moved)
-        deleted, added = self.tri.add_point(moved, hint)
+        ``point`` or near the one that does (the perturbation may move a point on an edge into
+        the neighbour; the triangulation walks there from the hint)."""
+        deleted, added = self.tri.add_point(_perturbed(point), hint)
         i = len(self.points)
         self.points.append(point)
         self.values.append(value)
@@ -196,32 +194,18 @@ class _Mesh:
         self.index[key] = i
         if value is not None and not _is_finite(value):
             self.nonfinite.add(i)
-        entries, planes, unsplittable = self.entries, self.planes, self.unsplittable
-        dirty_planes = self.dirty_planes
+        entries, planes = self.entries, self.planes
         for t in deleted:
             entries.pop(t, None)
             planes.pop(t, None)
-            dirty_planes.discard(t)
-            unsplittable.discard(t)
+        self.dirty_planes -= deleted
+        if self.unsplittable:
+            self.unsplittable -= deleted
         update = self.dirty_vertices.update
         for t in added:
             update(t)
-        dirty_planes.update(added)
+        self.dirty_planes |= added
         return i
-
-    def _containing(self, t: tuple, point: tuple) -> tuple | None:
-        """``t``, or its neighbour across the edge that ``point`` lies beyond (a point on an edge
-        may be moved to either side by the perturbation)."""
-        vertices = self.tri.vertices
-        px, py = point
-        a, b, c = t
-        for vertex, (u, w) in ((a, (b, c)), (b, (a, c)), (c, (a, b))):
-            (ux, uy), (wx, wy), (vx, vy) = vertices[u], vertices[w], vertices[vertex]
-            side_vertex = (wx - ux) * (vy - uy) - (wy - uy) * (vx - ux)
-            side_point = (wx - ux) * (py - uy) - (wy - uy) * (px - ux)
-            if side_point * side_vertex < 0:
-                return self.tri.neighbour_across(t, vertex)
-        return t
 
     def mark_unsplittable(self, t: tuple) -> None:
         self.unsplittable.add(t)
@@ -443,7 +427,9 @@ class _Mesh:
     def _compact_heap(self) -> None:
         """Drop the stale heap entries once they outnumber the live ones."""
         if len(self.heap) > 2 * len(self.entries) + 64:
-            self.heap = list(self.entries.values())
+            # in place: the old list is in the collector's oldest generation, a new one would
+            # be traversed by every young collection until it ages
+            self.heap[:] = self.entries.values()
             heapq.heapify(self.heap)
 
     def _flush_global(self) -> None:
@@ -647,7 +633,8 @@ class Learner2D(BaseLearner):
             if entry is None:
                 break
             t = entry[-1]
-            point = _split_point(*(mesh.points[v] for v in t))
+            corners = mesh.points
+            point = _split_point(corners[t[0]], corners[t[1]], corners[t[2]])
             key = self._unscaled(point)
             if key in mesh.index or key in self.data:
                 mesh.mark_unsplittable(t)  # at floating-point resolution
@@ -656,9 +643,10 @@ class Learner2D(BaseLearner):
                 points.append(key)  # the last one need not enter the mesh
                 improvements.append(float(entry[-2]))
                 break
-            value = self._interpolate(mesh, t, self._scaled(key))
+            scaled = self._scaled(key)
+            value = self._interpolate(mesh, t, scaled)
             try:
-                mesh.insert(key, self._scaled(key), value, hint=t)
+                mesh.insert(key, scaled, value, hint=t)
             except ValueError:
                 mesh.mark_unsplittable(t)
                 continue

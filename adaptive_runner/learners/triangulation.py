@@ -510,16 +510,25 @@ class Triangulation:
 
     def point_in_simplex(self, point: Sequence[float], simplex: Simplex, eps: float = 1e-8) -> bool:
         """Whether ``point`` lies in ``simplex`` (its faces included), up to barycentric ``eps``."""
+        if self.dim == 2:  # the common case, inlined
+            vertices = self.vertices
+            a, b, c = vertices[simplex[0]], vertices[simplex[1]], vertices[simplex[2]]
+            coordinates = _barycentric_2d(point, a, b, c)
+            if coordinates is not None:
+                return min(coordinates) >= -eps
         return min(self.barycentric(point, simplex)) >= -eps
 
-    def locate_point(self, point: Sequence[float]) -> Simplex | None:
+    def locate_point(self, point: Sequence[float], start: Simplex | None = None) -> Simplex | None:
         """A simplex containing ``point`` (possibly on its boundary), or None if it is outside.
 
-        Walks from the most recently created simplex towards the point, crossing a facet the
-        point lies beyond, so the cost grows with the distance walked, not with the size.
+        Walks from ``start`` (default: the most recently created simplex) towards the point,
+        crossing a facet the point lies beyond, so the cost grows with the distance walked, not
+        with the size.
         """
         point = tuple(float(x) for x in point)
-        simplex = self._last if self._last in self.simplices else next(iter(self.simplices))
+        if start is None or start not in self.simplices:
+            start = self._last if self._last in self.simplices else next(iter(self.simplices))
+        simplex = start
         orient = self._orient
         vertices = self.vertices
         dim = self.dim
@@ -640,10 +649,10 @@ class Triangulation:
         point is located by walking when it is wrong). Raises ``ValueError`` for a point outside
         the convex hull of the vertices, and for a point that is already a vertex.
         """
-        point = tuple(float(x) for x in point)
+        point = tuple(map(float, point))
         if len(point) != self.dim:
             raise ValueError(f"the point {point!r} does not have dimension {self.dim}")
-        if not all(math.isfinite(x) for x in point):
+        if not all(map(math.isfinite, point)):
             raise ValueError(f"the point {point!r} has non-finite coordinates")
         if point in self._index:
             raise ValueError(f"the point {point!r} is already in the triangulation")
@@ -652,7 +661,8 @@ class Triangulation:
             or simplex not in self.simplices
             or not self.point_in_simplex(point, simplex, eps=1e-12)
         ):
-            simplex = self.locate_point(point)
+            # walk from the hint: a point near its edge lies in a neighbour
+            simplex = self.locate_point(point, simplex)
             if simplex is None:
                 raise ValueError(
                     f"the point {point!r} lies outside the convex hull of the triangulation"
