@@ -6,7 +6,8 @@ What is measured:
    N = 1,000, 2,000 and 10,000 points (the ring below, default loss). Our learner grows to N by
    itself; python-adaptive is told the same N points, then both do ``--steps`` ask/tell pairs
    (python-adaptive fewer: its cost grows linearly with N, see ``PYTHON_ADAPTIVE_STEPS``);
-   median of ``--repeat`` runs, in microseconds per point.
+   median of ``--repeat`` runs, in microseconds per point. ``adaptive_runner (Python only)`` is
+   ours with its optional C speedups switched off (what a machine without a C compiler runs).
 2. ``quality``: each learner (default loss) runs sequentially (ask(1), tell) to 500, 1,000 and
    2,000 points on three functions; reported is the RMS error of the linear interpolation of
    the samples (scipy's LinearNDInterpolator over the told points, the same for both libraries)
@@ -24,17 +25,19 @@ Without python-adaptive installed its columns are left out.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from scipy.interpolate import LinearNDInterpolator
 
 import adaptive_runner
+from adaptive_runner.learners import speedups
 from adaptive_runner.learners.learner2D import Learner2D
 
 try:
@@ -71,11 +74,29 @@ FUNCTIONS: list[tuple[str, Callable]] = [
 ]
 
 
+PURE = "adaptive_runner (Python only)"
+
+
 def libraries() -> dict[str, type]:
+    """Ours with its C speedups (when built), ours without them, python-adaptive's."""
     found = {"adaptive_runner": Learner2D}
+    if speedups.compiled is not None:
+        found[PURE] = Learner2D
     if adaptive is not None:
         found["python-adaptive"] = adaptive.Learner2D
     return found
+
+
+@contextlib.contextmanager
+def variant(name: str) -> Iterator[None]:
+    """Switch our Learner2D to its Python code for the PURE row."""
+    compiled = speedups.compiled
+    if name == PURE:
+        speedups.compiled = None
+    try:
+        yield
+    finally:
+        speedups.compiled = compiled
 
 
 def grow(learner, f, npoints: int) -> None:
@@ -130,7 +151,8 @@ def main() -> None:
         grow(reference, ring, n)
         for name, cls in libraries().items():
             count = steps if cls is Learner2D else min(steps, PYTHON_ADAPTIVE_STEPS.get(n, 20))
-            runs = [per_point_us(name, cls, n, count, reference) for _ in range(repeat)]
+            with variant(name):
+                runs = [per_point_us(name, cls, n, count, reference) for _ in range(repeat)]
             row = {"case": f"per point N={n}", "library": name, "us": statistics.median(runs)}
             results.append(row)
             print(f"  N={n:>6,}  {name:<16} {row['us']:9.1f} us  ({count} steps)")
@@ -142,6 +164,8 @@ def main() -> None:
     for label, f in FUNCTIONS:
         truth = np.array([np.atleast_1d(f(p)) for p in zip(*grid, strict=True)], dtype=float)
         for name, cls in libraries().items():
+            if name == PURE:
+                continue  # the same points as with the speedups (tests/learners/test_speedups.py)
             learner = cls(f, BOUNDS)
             cells = []
             for target in targets:
