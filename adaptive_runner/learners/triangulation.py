@@ -661,8 +661,7 @@ class Triangulation:
             or simplex not in self.simplices
             or not self.point_in_simplex(point, simplex, eps=1e-12)
         ):
-            # walk from the hint: a point near its edge lies in a neighbour
-            simplex = self.locate_point(point, simplex)
+            simplex = self._near_hint(point, simplex)
             if simplex is None:
                 raise ValueError(
                     f"the point {point!r} lies outside the convex hull of the triangulation"
@@ -692,6 +691,16 @@ class Triangulation:
             self.vertex_to_simplices.pop()
             del self._index[point]
             raise
+
+    def _near_hint(self, point: Point, hint: Simplex | None) -> Simplex | None:
+        """A simplex containing ``point``: a neighbour of ``hint`` when one does (a point on
+        or near a facet of the hint), else the end of a walk from the hint."""
+        if hint is not None and hint in self.simplices:
+            for i in range(self.dim + 1):
+                other = self._across(hint, hint[:i] + hint[i + 1 :])
+                if other is not None and self.point_in_simplex(point, other, eps=1e-12):
+                    return other
+        return self.locate_point(point, hint)
 
     def _conflict(self, point: Point, simplex: Simplex) -> bool:
         """Whether ``point`` is inside the circumsphere of ``simplex`` (exact when close)."""
