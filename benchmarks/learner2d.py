@@ -6,7 +6,8 @@ What is measured:
    N = 1,000, 2,000 and 10,000 points (the ring below, default loss). Our learner grows to N by
    itself; python-adaptive is told the same N points, then both do ``--steps`` ask/tell pairs
    (python-adaptive fewer: its cost grows linearly with N, see ``PYTHON_ADAPTIVE_STEPS``);
-   median of ``--repeat`` runs, in microseconds per point. ``adaptive_runner (Python only)`` is
+   median and best of ``--repeat`` runs, the libraries taking turns, in microseconds per
+   point. ``adaptive_runner (Python only)`` is
    ours with its optional C speedups switched off (what a machine without a C compiler runs).
 2. ``quality``: each learner (default loss) runs sequentially (ask(1), tell) to 500, 1,000 and
    2,000 points on three functions; reported is the RMS error of the linear interpolation of
@@ -132,7 +133,7 @@ def rms_error(learner, truth: np.ndarray, grid: tuple[np.ndarray, np.ndarray]) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--json", help="write the results here as JSON")
     args = parser.parse_args()
@@ -145,17 +146,28 @@ def main() -> None:
     versions = f"Python {platform.python_version()}, adaptive_runner {adaptive_runner.__version__}"
     print(versions + (f", python-adaptive {adaptive.__version__}" if adaptive else ""))
 
-    print("\nask(1) + tell, microseconds per point (median of", repeat, "runs)")
+    print(
+        f"\nask(1) + tell, microseconds per point: median and best of {repeat} runs, the "
+        "libraries taking turns (this machine's speed drifts, so every library sees the same)"
+    )
     for n in sizes:
         reference = Learner2D(ring, BOUNDS)
         grow(reference, ring, n)
-        for name, cls in libraries().items():
-            count = steps if cls is Learner2D else min(steps, PYTHON_ADAPTIVE_STEPS.get(n, 20))
-            with variant(name):
-                runs = [per_point_us(name, cls, n, count, reference) for _ in range(repeat)]
-            row = {"case": f"per point N={n}", "library": name, "us": statistics.median(runs)}
+        runs: dict[str, list[float]] = {name: [] for name in libraries()}
+        for _ in range(repeat):
+            for name, cls in libraries().items():
+                count = steps if cls is Learner2D else min(steps, PYTHON_ADAPTIVE_STEPS.get(n, 20))
+                with variant(name):
+                    runs[name].append(per_point_us(name, cls, n, count, reference))
+        for name, times in runs.items():
+            row = {
+                "case": f"per point N={n}",
+                "library": name,
+                "us": statistics.median(times),
+                "best_us": min(times),
+            }
             results.append(row)
-            print(f"  N={n:>6,}  {name:<16} {row['us']:9.1f} us  ({count} steps)")
+            print(f"  N={n:>6,}  {name:<30} {row['us']:8.1f} us  (best {row['best_us']:.1f})")
 
     print(f"\nRMS error of the linear interpolation on a {side}x{side} grid (default loss)")
     axis = np.linspace(-1, 1, side)
