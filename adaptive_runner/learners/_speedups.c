@@ -12,17 +12,16 @@
  * calls back into the Python code, so it has one implementation only.
  *
  * ---- flush_losses(points, values, nonfinite, planes, gradients, star, simplices,
- *                   unsplittable, entries, heap, dirty_planes, dirty_vertices, y_scale,
- *                   area_weight, fsum, plane_fallback, gradient_fallback, entry_fallback)
+ *                   unsplittable, queue, dirty_planes, dirty_vertices, y_scale, area_weight,
+ *                   fsum, plane_fallback, gradient_fallback, entry_fallback)
  *
  * 1. every dirty triangle still in ``simplices`` gets its plane: ``planes[t] = (gx * area,
  *    gy * area, area, (pa, pb, pc))`` with the vertices in coordinate order, or None;
  * 2. every dirty vertex gets its gradient, the area-weighted mean of the planes around it
  *    (exact sums, as ``math.fsum``, so independent of the order of the triangles; ``fsum``
  *    itself is called only for sums that overflow);
- * 3. every triangle around a dirty vertex (and not unsplittable) gets a new heap entry
- *    ``(-loss, sx, sy, loss, t)``, stored in ``entries`` and pushed on ``heap`` (as
- *    ``heapq.heappush`` does).
+ * 3. every triangle around a dirty vertex (and not unsplittable) gets its new entry
+ *    ``(-loss, sx, sy, loss, t)`` in ``queue`` (a LossQueue, below).
  * Cases other than finite scalar values with known gradients call back into Python (the
  * ``*_fallback`` callables), so the rare paths have one implementation only.
  */
@@ -145,54 +144,6 @@ static int exact_sum(const double *values, Py_ssize_t n, double *result)
     return 0;
 }
 
-/* heapq.heappush(heap, item) for heap entries, whose first item is a float: compared directly
- * when the two differ (and are not NaN), else as Python compares the tuples. */
-static int entry_less(PyObject *p, PyObject *q)
-{
-    PyObject *p0 = PyTuple_GET_ITEM(p, 0), *q0 = PyTuple_GET_ITEM(q, 0);
-    if (PyFloat_CheckExact(p0) && PyFloat_CheckExact(q0)) {
-        double a = PyFloat_AS_DOUBLE(p0), b = PyFloat_AS_DOUBLE(q0);
-        if (a == a && b == b && a != b) {
-            return a < b;
-        }
-    }
-    return PyObject_RichCompareBool(p, q, Py_LT);
-}
-
-static int heap_push(PyObject *heap, PyObject *item)
-{
-    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) == 0) {
-        PyErr_SetString(PyExc_TypeError, "heap entries must be non-empty tuples");
-        return -1;
-    }
-    if (PyList_Append(heap, item) < 0) {
-        return -1;
-    }
-    /* heapq's _siftdown(heap, 0, len(heap) - 1) */
-    Py_ssize_t position = PyList_GET_SIZE(heap) - 1;
-    PyObject **slots = ((PyListObject *)heap)->ob_item;
-    while (position > 0) {
-        Py_ssize_t parent = (position - 1) >> 1;
-        int less = entry_less(item, slots[parent]);
-        if (less < 0) {
-            return -1;
-        }
-        if (!less) {
-            break;
-        }
-        slots = ((PyListObject *)heap)->ob_item; /* a comparison may have run Python code */
-        if (PyList_GET_SIZE(heap) <= position) {
-            PyErr_SetString(PyExc_RuntimeError, "the heap changed size during a push");
-            return -1;
-        }
-        PyObject *moved = slots[parent];
-        slots[parent] = slots[position];
-        slots[position] = moved;
-        position = parent;
-    }
-    return 0;
-}
-
 /* A tuple of ``n`` floats followed by ``last`` (a new reference is taken; NULL: none), left
  * untracked by the garbage collector: its items are floats and tuples of numbers, so it can be
  * part of no reference cycle (CPython untracks such tuples itself, at its next collection; doing
@@ -282,6 +233,392 @@ static int is_nonfinite(PyObject *nonfinite, Py_ssize_t i)
     Py_DECREF(key);
     return found;
 }
+
+/* ---- LossQueue: the heap entries of the triangles, by triangle, with the smallest at hand.
+ *
+ * The C version of learners/loss_queue.py's LossQueue (same methods, same order of entries):
+ * an entry is a tuple of 4 or 5 floats followed by its triangle (a tuple of three vertex
+ * indices); entries compare as Python compares the tuples. Kept as an indexed binary heap of
+ * plain doubles (an update moves the entry in place: no stale entries, no tuple per entry),
+ * so ``top()`` costs O(1) and ``set`` O(log n) without touching Python objects.
+ */
+#define QUEUE_KEYS 5
+
+typedef struct {
+    double key[QUEUE_KEYS];
+    int nkey;                /* 4 or 5 */
+    Py_ssize_t vertex[3];    /* the triangle's indices, the last tie-breaker */
+    PyObject *triangle;      /* owned; NULL for a free slot */
+    Py_ssize_t position;     /* in the heap */
+} QueueSlot;
+
+typedef struct {
+    PyObject_HEAD
+    QueueSlot *slots;
+    Py_ssize_t nslots, slot_capacity;
+    Py_ssize_t *heap; /* slot numbers */
+    Py_ssize_t size, heap_capacity;
+    Py_ssize_t *free;
+    Py_ssize_t nfree, free_capacity;
+    PyObject *index; /* dict: triangle -> slot number */
+} LossQueue;
+
+static PyTypeObject LossQueueType;
+
+static int slot_less(const QueueSlot *p, const QueueSlot *q)
+{
+    int n = p->nkey < q->nkey ? p->nkey : q->nkey;
+    for (int k = 0; k < n; k++) {
+        if (p->key[k] != q->key[k]) {
+            return p->key[k] < q->key[k];
+        }
+    }
+    if (p->nkey != q->nkey) { /* not reached: 4- and 5-float entries differ in the first */
+        return p->nkey < q->nkey;
+    }
+    for (int k = 0; k < 3; k++) {
+        if (p->vertex[k] != q->vertex[k]) {
+            return p->vertex[k] < q->vertex[k];
+        }
+    }
+    return 0;
+}
+
+static void queue_place(LossQueue *self, Py_ssize_t position, Py_ssize_t slot)
+{
+    self->heap[position] = slot;
+    self->slots[slot].position = position;
+}
+
+static void queue_sift_up(LossQueue *self, Py_ssize_t position)
+{
+    Py_ssize_t slot = self->heap[position];
+    while (position > 0) {
+        Py_ssize_t parent = (position - 1) >> 1;
+        if (!slot_less(&self->slots[slot], &self->slots[self->heap[parent]])) {
+            break;
+        }
+        queue_place(self, position, self->heap[parent]);
+        position = parent;
+    }
+    queue_place(self, position, slot);
+}
+
+static void queue_sift_down(LossQueue *self, Py_ssize_t position)
+{
+    Py_ssize_t slot = self->heap[position];
+    for (;;) {
+        Py_ssize_t child = 2 * position + 1;
+        if (child >= self->size) {
+            break;
+        }
+        if (child + 1 < self->size
+            && slot_less(&self->slots[self->heap[child + 1]], &self->slots[self->heap[child]])) {
+            child++;
+        }
+        if (!slot_less(&self->slots[self->heap[child]], &self->slots[slot])) {
+            break;
+        }
+        queue_place(self, position, self->heap[child]);
+        position = child;
+    }
+    queue_place(self, position, slot);
+}
+
+static int grow_array(void **array, Py_ssize_t *capacity, Py_ssize_t needed, size_t item)
+{
+    if (needed <= *capacity) {
+        return 0;
+    }
+    Py_ssize_t wanted = *capacity ? *capacity : 64;
+    while (wanted < needed) {
+        wanted *= 2;
+    }
+    void *grown = PyMem_Realloc(*array, wanted * item);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *array = grown;
+    *capacity = wanted;
+    return 0;
+}
+
+/* set the entry of ``triangle`` to ``key`` (nkey floats); 0 or -1 on error */
+static int queue_set(LossQueue *self, PyObject *triangle, const double *key, int nkey)
+{
+    PyObject *found = PyDict_GetItemWithError(self->index, triangle);
+    Py_ssize_t slot;
+    if (found != NULL) {
+        slot = PyLong_AsSsize_t(found);
+        QueueSlot *entry = &self->slots[slot];
+        int before_smaller = 0;
+        QueueSlot old = *entry;
+        memcpy(entry->key, key, nkey * sizeof(double));
+        entry->nkey = nkey;
+        before_smaller = slot_less(&old, entry);
+        if (before_smaller) {
+            queue_sift_down(self, entry->position);
+        }
+        else {
+            queue_sift_up(self, entry->position);
+        }
+        return 0;
+    }
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (!PyTuple_Check(triangle) || PyTuple_GET_SIZE(triangle) != 3) {
+        PyErr_SetString(PyExc_TypeError, "LossQueue triangles must be tuples of three indices");
+        return -1;
+    }
+    Py_ssize_t vertex[3];
+    for (int k = 0; k < 3; k++) {
+        vertex[k] = PyLong_AsSsize_t(PyTuple_GET_ITEM(triangle, k));
+        if (vertex[k] == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    if (self->nfree > 0) {
+        slot = self->free[--self->nfree];
+    }
+    else {
+        if (grow_array((void **)&self->slots, &self->slot_capacity, self->nslots + 1,
+                       sizeof(QueueSlot)) < 0) {
+            return -1;
+        }
+        slot = self->nslots++;
+    }
+    if (grow_array((void **)&self->heap, &self->heap_capacity, self->size + 1,
+                   sizeof(Py_ssize_t)) < 0) {
+        return -1;
+    }
+    PyObject *number = PyLong_FromSsize_t(slot);
+    if (number == NULL || PyDict_SetItem(self->index, triangle, number) < 0) {
+        Py_XDECREF(number);
+        return -1;
+    }
+    Py_DECREF(number);
+    QueueSlot *entry = &self->slots[slot];
+    memcpy(entry->key, key, nkey * sizeof(double));
+    entry->nkey = nkey;
+    memcpy(entry->vertex, vertex, sizeof(vertex));
+    Py_INCREF(triangle);
+    entry->triangle = triangle;
+    self->size++;
+    queue_place(self, self->size - 1, slot);
+    queue_sift_up(self, self->size - 1);
+    return 0;
+}
+
+/* the floats of an entry tuple (everything but its last item, the triangle) */
+static int entry_key(PyObject *entry, double *key, int *nkey)
+{
+    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) < 5
+        || PyTuple_GET_SIZE(entry) > QUEUE_KEYS + 1) {
+        PyErr_SetString(PyExc_TypeError, "LossQueue entries are 4 or 5 floats and a triangle");
+        return -1;
+    }
+    *nkey = (int)PyTuple_GET_SIZE(entry) - 1;
+    for (int k = 0; k < *nkey; k++) {
+        key[k] = PyFloat_AsDouble(PyTuple_GET_ITEM(entry, k));
+        if (key[k] == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int queue_set_entry(LossQueue *self, PyObject *triangle, PyObject *entry)
+{
+    double key[QUEUE_KEYS];
+    int nkey;
+    if (entry_key(entry, key, &nkey) < 0) {
+        return -1;
+    }
+    return queue_set(self, triangle, key, nkey);
+}
+
+static PyObject *slot_entry(const QueueSlot *entry)
+{
+    return number_tuple(entry->nkey, entry->key, entry->triangle);
+}
+
+static int queue_discard(LossQueue *self, PyObject *triangle)
+{
+    PyObject *found = PyDict_GetItemWithError(self->index, triangle);
+    if (found == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    Py_ssize_t slot = PyLong_AsSsize_t(found);
+    if (grow_array((void **)&self->free, &self->free_capacity, self->nfree + 1,
+                   sizeof(Py_ssize_t)) < 0) {
+        return -1;
+    }
+    QueueSlot *entry = &self->slots[slot];
+    Py_ssize_t position = entry->position;
+    PyObject *held = entry->triangle;
+    entry->triangle = NULL;
+    self->free[self->nfree++] = slot;
+    self->size--;
+    if (position < self->size) { /* the last entry takes the freed place, then settles */
+        Py_ssize_t moved = self->heap[self->size];
+        queue_place(self, position, moved);
+        queue_sift_down(self, position);
+        queue_sift_up(self, self->slots[moved].position);
+    }
+    int failed = PyDict_DelItem(self->index, triangle) < 0;
+    Py_DECREF(held);
+    return failed ? -1 : 0;
+}
+
+static void queue_clear_all(LossQueue *self)
+{
+    for (Py_ssize_t k = 0; k < self->nslots; k++) {
+        Py_CLEAR(self->slots[k].triangle);
+    }
+    self->nslots = self->size = self->nfree = 0;
+    if (self->index != NULL) {
+        PyDict_Clear(self->index);
+    }
+}
+
+static PyObject *LossQueue_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    if (PyTuple_GET_SIZE(args) != 0 || (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "LossQueue() takes no arguments");
+        return NULL;
+    }
+    LossQueue *self = (LossQueue *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->index = PyDict_New();
+    if (self->index == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static void LossQueue_dealloc(LossQueue *self)
+{
+    queue_clear_all(self);
+    Py_XDECREF(self->index);
+    PyMem_Free(self->slots);
+    PyMem_Free(self->heap);
+    PyMem_Free(self->free);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *LossQueue_set(LossQueue *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "LossQueue.set(triangle, entry)");
+        return NULL;
+    }
+    if (queue_set_entry(self, args[0], args[1]) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *LossQueue_discard(LossQueue *self, PyObject *triangle)
+{
+    if (queue_discard(self, triangle) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *LossQueue_top(LossQueue *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->size == 0) {
+        Py_RETURN_NONE;
+    }
+    return slot_entry(&self->slots[self->heap[0]]);
+}
+
+static PyObject *LossQueue_reset(LossQueue *self, PyObject *entries)
+{
+    if (!PyDict_Check(entries)) {
+        PyErr_SetString(PyExc_TypeError, "LossQueue.reset() takes a dict {triangle: entry}");
+        return NULL;
+    }
+    queue_clear_all(self);
+    PyObject *triangle, *entry;
+    Py_ssize_t position = 0;
+    while (PyDict_Next(entries, &position, &triangle, &entry)) {
+        if (queue_set_entry(self, triangle, entry) < 0) {
+            return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *LossQueue_items(LossQueue *self, PyObject *unused)
+{
+    (void)unused;
+    PyObject *items = PyList_New(0);
+    if (items == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < self->size; k++) {
+        const QueueSlot *entry = &self->slots[self->heap[k]];
+        PyObject *value = slot_entry(entry);
+        PyObject *pair = value ? PyTuple_Pack(2, entry->triangle, value) : NULL;
+        Py_XDECREF(value);
+        if (pair == NULL || PyList_Append(items, pair) < 0) {
+            Py_XDECREF(pair);
+            Py_DECREF(items);
+            return NULL;
+        }
+        Py_DECREF(pair);
+    }
+    return items;
+}
+
+static Py_ssize_t LossQueue_length(LossQueue *self)
+{
+    return self->size;
+}
+
+static int LossQueue_contains(LossQueue *self, PyObject *triangle)
+{
+    return PyDict_Contains(self->index, triangle);
+}
+
+static PyMethodDef LossQueue_methods[] = {
+    {"set", (PyCFunction)(void (*)(void))LossQueue_set, METH_FASTCALL,
+     "set(triangle, entry): the entry of triangle (a tuple of floats ending in triangle)."},
+    {"discard", (PyCFunction)LossQueue_discard, METH_O, "Forget the entry of a triangle."},
+    {"top", (PyCFunction)LossQueue_top, METH_NOARGS,
+     "The smallest entry (the triangle of largest loss), or None."},
+    {"reset", (PyCFunction)LossQueue_reset, METH_O,
+     "Replace every entry by those of a dict {triangle: entry}."},
+    {"items", (PyCFunction)LossQueue_items, METH_NOARGS,
+     "A list of (triangle, entry) pairs, in no particular order."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods LossQueue_as_sequence = {
+    .sq_length = (lenfunc)LossQueue_length,
+    .sq_contains = (objobjproc)LossQueue_contains,
+};
+
+static PyTypeObject LossQueueType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "adaptive_runner.learners._speedups.LossQueue",
+    .tp_doc = "The loss entries of a Learner2D mesh by triangle, smallest first (C version of "
+              "learners.loss_queue.LossQueue).",
+    .tp_basicsize = sizeof(LossQueue),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = LossQueue_new,
+    .tp_dealloc = (destructor)LossQueue_dealloc,
+    .tp_methods = LossQueue_methods,
+    .tp_as_sequence = &LossQueue_as_sequence,
+};
 
 /* The plane of triangle t (new reference), as _Mesh._plane computes it. */
 static PyObject *plane_of(PyObject *t, PyObject *points, PyObject *values, PyObject *nonfinite,
@@ -456,19 +793,22 @@ static PyObject *exact_sum_py(PyObject *module, PyObject *list)
     return PyFloat_FromDouble(sum);
 }
 
-/* The heap entry of triangle t (new reference), as _Mesh._entry computes it for finite scalar
- * values with known gradients and the default loss; other cases go to entry_fallback. */
-static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObject *nonfinite,
-                          PyObject *gradients, double y_scale, double area_weight,
-                          PyObject *entry_fallback)
+/* The loss entry of triangle t, as _Mesh._entry computes it for finite scalar values with
+ * known gradients and the default loss: its four floats in ``key``. Other cases go to
+ * entry_fallback, whose entry tuple is returned in ``*fallback`` (a new reference). 0, or -1
+ * on error. */
+static int entry_of(PyObject *t, PyObject *points, PyObject *values, PyObject *nonfinite,
+                    PyObject *gradients, double y_scale, double area_weight,
+                    PyObject *entry_fallback, double *key, PyObject **fallback)
 {
     Py_ssize_t a, b, c;
+    *fallback = NULL;
     if (triangle_vertices(t, PyList_GET_SIZE(points), &a, &b, &c) < 0) {
-        return NULL;
+        return -1;
     }
     Corner corners[3];
     if (sorted_corners(points, a, b, c, corners) < 0) {
-        return NULL;
+        return -1;
     }
     a = corners[0].index;
     b = corners[1].index;
@@ -481,15 +821,17 @@ static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObj
     PyObject *gc = PyList_GET_ITEM(gradients, c);
     if (!PyFloat_CheckExact(va) || !PyFloat_CheckExact(vb) || !PyFloat_CheckExact(vc)
         || ga == Py_None || gb == Py_None || gc == Py_None) {
-        return PyObject_CallOneArg(entry_fallback, t);
+        *fallback = PyObject_CallOneArg(entry_fallback, t);
+        return *fallback == NULL ? -1 : 0;
     }
     for (int k = 0; k < 3; k++) {
         int bad = is_nonfinite(nonfinite, corners[k].index);
         if (bad < 0) {
-            return NULL;
+            return -1;
         }
         if (bad) {
-            return PyObject_CallOneArg(entry_fallback, t);
+            *fallback = PyObject_CallOneArg(entry_fallback, t);
+            return *fallback == NULL ? -1 : 0;
         }
     }
     double ax = corners[0].x, ay = corners[0].y, bx = corners[1].x, by = corners[1].y;
@@ -497,7 +839,7 @@ static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObj
     double ga0, ga1, gb0, gb1, gc0, gc1;
     if (point_xy(ga, &ga0, &ga1) < 0 || point_xy(gb, &gb0, &gb1) < 0
         || point_xy(gc, &gc0, &gc1) < 0) {
-        return NULL;
+        return -1;
     }
     double det = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     double area = 0.5 * fabs(det);
@@ -515,26 +857,29 @@ static PyObject *entry_of(PyObject *t, PyObject *points, PyObject *values, PyObj
     deviation = deviation + fabs(dbc - gc0 * bcx - gc1 * bcy);
     deviation = deviation / y_scale;
     double loss = deviation * sqrt(area) + area_weight * area;
-    double numbers[4] = {-loss, sx, sy, loss};
-    return number_tuple(4, numbers, t);
+    key[0] = -loss;
+    key[1] = sx;
+    key[2] = sy;
+    key[3] = loss;
+    return 0;
 }
 
 static PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 18) {
-        PyErr_Format(PyExc_TypeError, "flush_losses() takes 18 arguments (%zd given)", nargs);
+    if (nargs != 17) {
+        PyErr_Format(PyExc_TypeError, "flush_losses() takes 17 arguments (%zd given)", nargs);
         return NULL;
     }
     PyObject *points = args[0], *values = args[1], *nonfinite = args[2], *planes = args[3];
     PyObject *gradients = args[4], *star = args[5], *simplices = args[6];
-    PyObject *unsplittable = args[7], *entries = args[8], *heap = args[9];
-    PyObject *dirty_planes = args[10], *dirty_vertices = args[11];
-    double y_scale = PyFloat_AsDouble(args[12]);
-    double area_weight = PyFloat_AsDouble(args[13]);
-    PyObject *fsum = args[14];
-    PyObject *plane_fallback = args[15], *gradient_fallback = args[16];
-    PyObject *entry_fallback = args[17];
+    PyObject *unsplittable = args[7], *queue = args[8];
+    PyObject *dirty_planes = args[9], *dirty_vertices = args[10];
+    double y_scale = PyFloat_AsDouble(args[11]);
+    double area_weight = PyFloat_AsDouble(args[12]);
+    PyObject *fsum = args[13];
+    PyObject *plane_fallback = args[14], *gradient_fallback = args[15];
+    PyObject *entry_fallback = args[16];
     if (PyErr_Occurred()) {
         return NULL;
     }
@@ -542,7 +887,7 @@ static PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_
         || !PyList_CheckExact(gradients) || !PyList_CheckExact(star)
         || !PyAnySet_CheckExact(nonfinite) || !PyDict_CheckExact(planes)
         || !PyAnySet_CheckExact(simplices) || !PyAnySet_CheckExact(unsplittable)
-        || !PyDict_CheckExact(entries) || !PyList_CheckExact(heap)) {
+        || !PyObject_TypeCheck(queue, &LossQueueType)) {
         PyErr_SetString(PyExc_TypeError, "flush_losses() got a mesh of unexpected types");
         return NULL;
     }
@@ -627,15 +972,15 @@ static PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_
         int skip = PySet_GET_SIZE(unsplittable) ? PySet_Contains(unsplittable, item) : 0;
         int failed = skip < 0;
         if (!skip) {
-            PyObject *entry = entry_of(item, points, values, nonfinite, gradients, y_scale,
-                                       area_weight, entry_fallback);
-            if (entry == NULL || PyDict_SetItem(entries, item, entry) < 0) {
-                failed = 1;
+            double key[4];
+            PyObject *fallback;
+            failed = entry_of(item, points, values, nonfinite, gradients, y_scale, area_weight,
+                              entry_fallback, key, &fallback) < 0;
+            if (!failed) {
+                failed = (fallback ? queue_set_entry((LossQueue *)queue, item, fallback)
+                                   : queue_set((LossQueue *)queue, item, key, 4)) < 0;
             }
-            else {
-                failed = heap_push(heap, entry) < 0;
-            }
-            Py_XDECREF(entry);
+            Py_XDECREF(fallback);
         }
         Py_DECREF(item);
         if (failed) {
@@ -1153,5 +1498,18 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__speedups(void)
 {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&LossQueueType) < 0) {
+        return NULL;
+    }
+    PyObject *created = PyModule_Create(&module);
+    if (created == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&LossQueueType);
+    if (PyModule_AddObject(created, "LossQueue", (PyObject *)&LossQueueType) < 0) {
+        Py_DECREF(&LossQueueType);
+        Py_DECREF(created);
+        return NULL;
+    }
+    return created;
 }

@@ -35,7 +35,6 @@ finite values rounded up to a power of 2**(1/1024), as in the Learner1D.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import math
 import numbers
 from collections.abc import Callable, Iterable
@@ -60,6 +59,7 @@ from adaptive_runner.learners.learner2D_losses import (
     _local_default,
     default_loss,
 )
+from adaptive_runner.learners.loss_queue import new_loss_queue
 from adaptive_runner.learners.triangulation import Triangulation
 
 __all__ = ["Learner2D"]
@@ -151,8 +151,7 @@ class _Mesh:
         self.nonfinite: set[int] = set()
         self.planes: dict[tuple, tuple | None] = {}  # triangle -> (gx, gy, area, key) or None
         self.gradients: list[Any] = [None] * 4  # vertex -> (gx, gy) or None
-        self.entries: dict[tuple, tuple] = {}
-        self.heap: list[tuple] = []
+        self.queue = new_loss_queue()  # the loss entries of the triangles
         self.dirty_planes: set[tuple] = set()
         self.dirty_vertices: set[int] = set()
         self.all_dirty = True
@@ -194,9 +193,9 @@ class _Mesh:
         self.index[key] = i
         if value is not None and not _is_finite(value):
             self.nonfinite.add(i)
-        entries, planes = self.entries, self.planes
+        queue, planes = self.queue, self.planes
         for t in deleted:
-            entries.pop(t, None)
+            queue.discard(t)
             planes.pop(t, None)
         self.dirty_planes -= deleted
         if self.unsplittable:
@@ -209,7 +208,7 @@ class _Mesh:
 
     def mark_unsplittable(self, t: tuple) -> None:
         self.unsplittable.add(t)
-        self.entries.pop(t, None)
+        self.queue.discard(t)
 
     # ---- planes and gradients ------------------------------------------------------------------
     def _plane(self, t: tuple) -> tuple | None:
@@ -361,14 +360,13 @@ class _Mesh:
             self.planes = {t: plane(t) for t in simplices}
             gradient = self._gradient
             self.gradients = [gradient(v) for v in range(len(self.points))]
-            self.entries = {t: entry(t) for t in simplices if t not in unsplittable}
-            self.heap = list(self.entries.values())
-            heapq.heapify(self.heap)
+            self.queue.reset({t: entry(t) for t in simplices if t not in unsplittable})
             self.all_dirty = False
         elif (
             self.dirty_vertices
             and speedups.compiled is not None
             and self.learner._local_loss is _local_default
+            and type(self.queue) is speedups.compiled.LossQueue
         ):  # the branch below, in C
             speedups.compiled.flush_losses(
                 self.points,
@@ -379,8 +377,7 @@ class _Mesh:
                 self.tri.vertex_to_simplices,
                 simplices,
                 unsplittable,
-                self.entries,
-                self.heap,
+                self.queue,
                 self.dirty_planes,
                 self.dirty_vertices,
                 float(self.learner._y_scale),
@@ -390,7 +387,6 @@ class _Mesh:
                 self._gradient,
                 entry,
             )
-            self._compact_heap()
         elif self.dirty_vertices:
             planes, plane = self.planes, self._plane
             for t in self.dirty_planes:
@@ -413,24 +409,13 @@ class _Mesh:
                     )
                 else:
                     gradients[v] = gradient(v)
-            entries, heap = self.entries, self.heap
+            queue = self.queue
             for t in changed:
                 if unsplittable and t in unsplittable:
                     continue
-                e = entry(t)
-                entries[t] = e
-                heapq.heappush(heap, e)
-            self._compact_heap()
+                queue.set(t, entry(t))
         self.dirty_planes.clear()
         self.dirty_vertices.clear()
-
-    def _compact_heap(self) -> None:
-        """Drop the stale heap entries once they outnumber the live ones."""
-        if len(self.heap) > 2 * len(self.entries) + 64:
-            # in place: the old list is in the collector's oldest generation, a new one would
-            # be traversed by every young collection until it ages
-            self.heap[:] = self.entries.values()
-            heapq.heapify(self.heap)
 
     def _flush_global(self) -> None:
         """Losses from a python-adaptive style ``loss_per_triangle(ip)`` over the whole mesh."""
@@ -458,7 +443,7 @@ class _Mesh:
             centroids = points[position[np.asarray(triangles)]].mean(axis=1) - 0.5
             found = ip.tri.find_simplex(centroids)
             losses = np.where(found >= 0, per_triangle[np.maximum(found, 0)], np.nan)
-        self.entries = {}
+        entries = {}
         values = self.values
         for t, user_loss in zip(triangles, losses.tolist(), strict=True):
             pa, pb, pc = sorted(self.points[v] for v in t)
@@ -470,22 +455,15 @@ class _Mesh:
             else:
                 loss = AREA_WEIGHT * area if math.isnan(user_loss) else user_loss
                 entry = (-loss, sx, sy, loss, t)
-            self.entries[t] = entry
-        self.heap = list(self.entries.values())
-        heapq.heapify(self.heap)
+            entries[t] = entry
+        self.queue.reset(entries)
         self.all_dirty = False
         self.dirty_planes.clear()
         self.dirty_vertices.clear()
 
     def top(self) -> tuple | None:
         """The entry of the triangle of largest loss (after :meth:`flush`), or None."""
-        heap, entries = self.heap, self.entries
-        while heap:
-            e = heap[0]
-            if entries.get(e[-1]) is e:
-                return e
-            heapq.heappop(heap)
-        return None
+        return self.queue.top()
 
     def max_loss(self) -> float:
         self.flush()

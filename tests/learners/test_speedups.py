@@ -21,6 +21,7 @@ import pytest
 from adaptive_runner.learners import speedups, triangulation
 from adaptive_runner.learners.learner2D import Learner2D
 from adaptive_runner.learners.learner2D_losses import uniform_loss
+from adaptive_runner.learners.loss_queue import LossQueue
 from adaptive_runner.learners.triangulation import Triangulation
 
 try:  # imported directly, so the comparison also runs under ADAPTIVE_RUNNER_PURE_PYTHON=1
@@ -83,7 +84,7 @@ def mesh_state(learner: Learner2D) -> tuple:
         mesh.points,
         sorted((t, repr(p)) for t, p in mesh.planes.items() if t in mesh.tri.simplices),
         [repr(g) for g in mesh.gradients],
-        sorted((t, repr(e)) for t, e in mesh.entries.items()),
+        sorted((t, repr(e)) for t, e in mesh.queue.items()),
         repr(mesh.top()),
     )
 
@@ -214,7 +215,7 @@ def test_vector_values_and_other_losses_are_identical(both):
 def test_bad_arguments_raise_instead_of_crashing():
     if COMPILED is None:
         pytest.fail("the speedups are not built; see test_the_extension_is_built")
-    with pytest.raises(TypeError, match="takes 18 arguments"):
+    with pytest.raises(TypeError, match="takes 17 arguments"):
         COMPILED.flush_losses()
     with pytest.raises(TypeError, match="takes 9 arguments"):
         COMPILED.insert_2d(1, 2)
@@ -267,3 +268,47 @@ def test_exact_sum_is_math_fsum():
     # not finite, or an overflow on the way: it defers to math.fsum
     assert COMPILED.exact_sum([1.0, math.inf]) is None
     assert COMPILED.exact_sum([1e308, 1e308, -1e308]) is None
+
+
+def test_loss_queues_agree():
+    """The C LossQueue (an indexed heap) and the Python one (a heap with lazy deletion) give
+    the same smallest entry after any sequence of changes: ties in the floats are decided by
+    the triangle, infinite losses come first."""
+    if COMPILED is None:
+        pytest.fail("the speedups are not built; see test_the_extension_is_built")
+    rng = random.Random(7)
+    fast, slow = COMPILED.LossQueue(), LossQueue()
+    triangles = [tuple(sorted(rng.sample(range(40), 3))) for _ in range(300)]
+    triangles = list(dict.fromkeys(triangles))
+    for step in range(6000):
+        t = rng.choice(triangles)
+        action = rng.random()
+        if action < 0.6:
+            loss = rng.choice([0.5, 1.0, 2.0, rng.random()])  # repeated values: ties
+            entry = (-loss, float(t[0] % 3), 0.25, loss, t)
+            if rng.random() < 0.05:
+                entry = (-math.inf, -rng.choice([0.1, 0.2]), 1.0, 0.0, math.inf, t)
+            fast.set(t, entry)
+            slow.set(t, entry)
+        elif action < 0.9:
+            fast.discard(t)
+            slow.discard(t)
+        if step % 500 == 0:
+            entries = {u: (-1.0, 0.0, 0.0, 1.0, u) for u in triangles[:20]}
+            fast.reset(entries)
+            slow.reset(entries)
+        assert fast.top() == slow.top()
+        assert len(fast) == len(slow)
+        assert (t in fast) == (t in slow)
+    assert sorted(fast.items()) == sorted(slow.items())
+    while slow.top() is not None:  # emptying in order gives the same sequence
+        entry = slow.top()
+        assert fast.top() == entry
+        fast.discard(entry[-1])
+        slow.discard(entry[-1])
+    assert fast.top() is None
+    assert len(fast) == 0
+    with pytest.raises(TypeError, match="4 or 5 floats"):
+        fast.set((1, 2, 3), (1.0, (1, 2, 3)))
+    with pytest.raises(TypeError, match="no arguments"):
+        COMPILED.LossQueue(1)
