@@ -16,7 +16,7 @@
  *                   fsum, plane_fallback, gradient_fallback, entry_fallback)
  *
  * 1. every dirty triangle still in ``simplices`` gets its plane: ``planes[t] = (gx * area,
- *    gy * area, area, (pa, pb, pc))`` with the vertices in coordinate order, or None;
+ *    gy * area, area)`` (the vertices in coordinate order for the arithmetic), or None;
  * 2. every dirty vertex gets its gradient, the area-weighted mean of the planes around it
  *    (exact sums, as ``math.fsum``, so independent of the order of the triangles; ``fsum``
  *    itself is called only for sums that overflow);
@@ -664,15 +664,8 @@ static PyObject *plane_of(PyObject *t, PyObject *points, PyObject *values, PyObj
     double half = det > 0 ? 0.5 : -0.5;
     double wx = ((fb - fa) * d2y - (fc - fa) * d1y) * half;
     double wy = ((fc - fa) * d1x - (fb - fa) * d2x) * half;
-    PyObject *key = untracked(
-        PyTuple_Pack(3, corners[0].point, corners[1].point, corners[2].point));
-    if (key == NULL) {
-        return NULL;
-    }
     double numbers[3] = {wx, wy, half * det};
-    PyObject *plane = number_tuple(3, numbers, key);
-    Py_DECREF(key);
-    return plane;
+    return number_tuple(3, numbers, NULL);
 }
 
 /* The gradient at vertex v (new reference): the area-weighted mean of the planes around it,

@@ -149,7 +149,9 @@ class _Mesh:
             zip(learner._corners, range(4), strict=True)
         )
         self.nonfinite: set[int] = set()
-        self.planes: dict[tuple, tuple | None] = {}  # triangle -> (gx, gy, area, key) or None
+        # triangle -> (gx * area, gy * area, area) for scalar values (plus an order key for
+        # vectors), or None
+        self.planes: dict[tuple, tuple | None] = {}
         self.gradients: list[Any] = [None] * 4  # vertex -> (gx, gy) or None
         self.queue = new_loss_queue()  # the loss entries of the triangles
         self.dirty_planes: set[tuple] = set()
@@ -212,8 +214,9 @@ class _Mesh:
 
     # ---- planes and gradients ------------------------------------------------------------------
     def _plane(self, t: tuple) -> tuple | None:
-        """(gx * area, gy * area, area, order key) of the plane through the vertices of ``t``
-        (unscaled values), None when a value is unknown or not finite."""
+        """(gx * area, gy * area, area) of the plane through the vertices of ``t`` (unscaled
+        values), for vector values followed by the vertices in coordinate order (the order in
+        which planes are summed); None when a value is unknown or not finite."""
         values, nonfinite = self.values, self.nonfinite
         a, b, c = t
         va, vb, vc = values[a], values[b], values[c]
@@ -238,6 +241,8 @@ class _Mesh:
         half = 0.5 if det > 0 else -0.5
         wx = ((vb - va) * d2y - (vc - va) * d1y) * half
         wy = ((vc - va) * d1x - (vb - va) * d2x) * half
+        if type(wx) is float:
+            return (wx, wy, half * det)
         return (wx, wy, half * det, (pa, pb, pc))
 
     def _gradient(self, v: int) -> Any:
@@ -248,10 +253,9 @@ class _Mesh:
         if not around:
             return None
         if type(around[0][0]) is float:
-            wx, wy, weights, _ = zip(*around, strict=True)
             fsum = math.fsum
-            total = fsum(weights)
-            return (fsum(wx) / total, fsum(wy) / total)
+            total = fsum([p[2] for p in around])
+            return (fsum([p[0] for p in around]) / total, fsum([p[1] for p in around]) / total)
         around.sort(key=lambda p: p[3])
         total = math.fsum(p[2] for p in around)
         return (sum(p[0] for p in around) / total, sum(p[1] for p in around) / total)
