@@ -84,7 +84,8 @@ static int sorted_corners(PyObject *points, Py_ssize_t a, Py_ssize_t b, Py_ssize
 
 /* math.fsum of n finite doubles: the correctly rounded sum, so it does not depend on their
  * order (Shewchuk's exact partial sums, then rounding half to even). Returns -1 when an input
- * is not finite or a partial sum overflows: the caller then asks math.fsum itself. */
+ * is not finite, a partial sum overflows or the sum is zero: the caller then asks math.fsum
+ * itself. */
 static int exact_sum(const double *values, Py_ssize_t n, double *result)
 {
     double partials[64];
@@ -139,6 +140,9 @@ static int exact_sum(const double *values, Py_ssize_t n, double *result)
                 hi = x;
             }
         }
+    }
+    if (hi == 0.0) {
+        return -1; /* the sign of a zero sum differs between Python versions: math.fsum says */
     }
     *result = hi;
     return 0;

@@ -15,6 +15,8 @@ import subprocess
 import sys
 from collections import Counter
 
+import hypothesis
+import hypothesis.strategies as st
 import numpy as np
 import pytest
 
@@ -252,7 +254,6 @@ def test_exact_sum_is_math_fsum():
         [1.0, 2.0**-53],  # an exact tie: rounds to even (down)
         [1.0 + 2.0**-52, 2.0**-53],  # an exact tie: rounds to even (up)
         [0.1] * 10,
-        [-0.0, 0.0],
     ]
     for _ in range(2000):
         size = rng.randint(1, 20)
@@ -261,13 +262,18 @@ def test_exact_sum_is_math_fsum():
             + [rng.choice([-1, 1]) * 2.0 ** rng.randint(-60, 60)]
         )
     for values in cases:
+        if math.fsum(values) == 0:
+            continue
         shuffled = values[:]
         rng.shuffle(shuffled)
         assert COMPILED.exact_sum(values) == math.fsum(values), values
         assert COMPILED.exact_sum(shuffled) == math.fsum(values), values
-    # not finite, or an overflow on the way: it defers to math.fsum
+    # not finite, an overflow on the way, or a zero sum (its sign is math.fsum's to decide):
+    # it defers to math.fsum
     assert COMPILED.exact_sum([1.0, math.inf]) is None
     assert COMPILED.exact_sum([1e308, 1e308, -1e308]) is None
+    assert COMPILED.exact_sum([-0.0, -0.0]) is None
+    assert COMPILED.exact_sum([1.5, -1.5]) is None
 
 
 def test_loss_queues_agree():
@@ -312,3 +318,60 @@ def test_loss_queues_agree():
         fast.set((1, 2, 3), (1.0, (1, 2, 3)))
     with pytest.raises(TypeError, match="no arguments"):
         COMPILED.LossQueue(1)
+
+
+def _run_with(compiled, operations):
+    """Apply ``operations`` to a fresh Learner2D with ``speedups.compiled = compiled``."""
+    saved = speedups.compiled
+    speedups.compiled = compiled
+    try:
+        learner = Learner2D(lambda xy: 0.0, [(-1, 1), (-1, 1)])
+        trace = []
+        for operation, argument in operations:
+            if operation == "ask":
+                points, improvements = learner.ask(argument)
+                trace.append((points, improvements))
+            elif operation == "tell":
+                for point in sorted(learner.pending_points)[: argument[0]]:
+                    learner.tell(point, argument[1](point))
+            elif operation == "grid":
+                size, function = argument
+                axis = np.linspace(-1, 1, size)
+                grid = [(x, y) for x in axis for y in axis]
+                learner.tell_many(grid, [function(p) for p in grid])
+            else:
+                learner.remove_unfinished()
+            trace.append(repr(learner.loss()))
+        return trace, mesh_state(learner)
+    finally:
+        speedups.compiled = saved
+
+
+VALUES = [
+    lambda p: p[0] * p[1],
+    lambda p: math.tanh((p[0] ** 2 + p[1] ** 2 - 0.4) / 0.02),
+    lambda p: math.nan if p[0] > 0.5 else p[1],
+    lambda p: math.inf if abs(p[0]) < 0.1 else 1.0,
+    lambda p: 3.0,  # constant: zero spread
+    lambda p: 1e300 * p[0],  # huge values
+]
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(
+    operations=st.lists(
+        st.one_of(
+            st.tuples(st.just("ask"), st.integers(0, 12)),
+            st.tuples(st.just("tell"), st.tuples(st.integers(0, 12), st.sampled_from(VALUES))),
+            st.tuples(st.just("grid"), st.tuples(st.integers(2, 6), st.sampled_from(VALUES))),
+            st.tuples(st.just("remove"), st.none()),
+        ),
+        max_size=25,
+    )
+)
+def test_random_operations_are_identical(operations):
+    """Any sequence of asks, tells (also NaN, inf, constant and huge values), grids of
+    cocircular points and removals gives the same state with the C code and without it."""
+    if COMPILED is None:
+        pytest.fail("the speedups are not built; see test_the_extension_is_built")
+    assert _run_with(COMPILED, operations) == _run_with(None, operations)
