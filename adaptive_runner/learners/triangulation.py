@@ -23,10 +23,10 @@ dim   N       insert here (per pt)   Qhull rebuild (once)
 
 Only the simplices whose circumsphere holds the new point are touched (about 4 triangles in 2D,
 16 tetrahedra in 3D), so insertion does not grow with N (beyond memory effects). 2D and 3D have
-inlined fast paths; 4D and up use NumPy per simplex and are slow but correct. The 2D fast path
-also exists in C (``_speedups.c``, built when a C compiler is present at install time; see
-:mod:`adaptive_runner.learners.speedups`): it works on the same Python structures, calls the
-exact predicates below for the close calls, and gives bitwise the same triangulation.
+inlined fast paths; 4D and up use NumPy per simplex and are slow but correct. The 2D and 3D
+fast paths also exist in C (``_speedups.c``, built when a C compiler is present at install
+time; see :mod:`adaptive_runner.learners.speedups`): they work on the same Python structures,
+call the exact predicates below for the close calls, and give bitwise the same triangulation.
 
 Robustness and uniqueness
 -------------------------
@@ -853,6 +853,24 @@ class Triangulation:
     def _insert_3d(self, index: int, start: Simplex) -> tuple[set[Simplex], set[Simplex]] | None:
         """The common 3D case of :meth:`_insert`, inlined for speed (None: use the general
         method, nothing was changed)."""
+        if speedups.compiled is not None:  # the same, in C
+            done = speedups.compiled.insert_3d(
+                index,
+                start,
+                self.vertices,
+                self._spheres,
+                self._facets,
+                self.simplices,
+                self.vertex_to_simplices,
+                in_circumsphere_exact,
+                _orient3,
+            )
+            if done is None:
+                return None
+            cavity, added, last = done
+            if last is not None:
+                self._last = last
+            return cavity, added
         vertices = self.vertices
         spheres = self._spheres
         facets = self._facets

@@ -23,6 +23,7 @@ import pytest
 from adaptive_runner.learners import speedups, triangulation
 from adaptive_runner.learners.learner2D import Learner2D
 from adaptive_runner.learners.learner2D_losses import uniform_loss
+from adaptive_runner.learners.learnerND import LearnerND
 from adaptive_runner.learners.loss_queue import LossQueue
 from adaptive_runner.learners.triangulation import Triangulation
 
@@ -160,6 +161,56 @@ def test_cocircular_and_hull_points_give_the_same_triangulation(both, monkeypatc
     assert calls["_orient2", True] > 0
 
 
+def test_3d_points_give_the_same_triangulation(both, monkeypatch):
+    """Random points, a grid (eight cospherical corners per cell, decided by the exact
+    predicate) and points on the faces of the hull (the uncertain-orientation path), in 3D."""
+    calls = Counter()
+    exact = triangulation.in_circumsphere_exact
+
+    def counted(*args):
+        calls[speedups.compiled is not None] += 1
+        return exact(*args)
+
+    monkeypatch.setattr(triangulation, "in_circumsphere_exact", counted)
+
+    def scenario():
+        corners = [tuple(map(float, c)) for c in itertools.product([0, 1], repeat=3)]
+        tri = Triangulation(corners)
+        changes = []
+        grid = [tuple(v / 4 for v in c) for c in itertools.product(range(5), repeat=3)]
+        grid = [p for p in grid if p not in tri._index]
+        random.Random(9).shuffle(grid)
+        points = [tuple(p) for p in np.random.default_rng(4).random((150, 3))]
+        for point in grid[:60] + points + grid[60:]:
+            deleted, added = tri.add_point(point)
+            changes.append((sorted(deleted), sorted(added)))
+        return changes, triangulation_state(tri)
+
+    fast, slow = both(scenario)
+    assert fast == slow
+    assert len(fast[1][0]) == 125 + 150
+    assert calls[True] > 0  # the C code asked the exact predicate about the ties
+
+
+def test_learnernd_runs_are_identical(both):
+    def shell(xyz):
+        x, y, z = xyz
+        return x + math.exp(-((x * x + y * y + z * z - 0.36) ** 2) / 0.0016)
+
+    def scenario():
+        learner = LearnerND(shell, [(-1, 1)] * 3)
+        asked = []
+        for step in range(120):
+            points, improvements = learner.ask(1 + step % 3)
+            asked.append((points, improvements))
+            for point in points:
+                learner.tell(point, shell(point))
+        return asked, triangulation_state(learner.tri), learner.loss()
+
+    fast, slow = both(scenario)
+    assert fast == slow
+
+
 def test_learner_runs_are_identical(both):
     def scenario():
         learner = Learner2D(ring, SQUARE)
@@ -221,6 +272,10 @@ def test_bad_arguments_raise_instead_of_crashing():
         COMPILED.flush_losses()
     with pytest.raises(TypeError, match="takes 9 arguments"):
         COMPILED.insert_2d(1, 2)
+    with pytest.raises(TypeError, match="takes 9 arguments"):
+        COMPILED.insert_3d(1, 2)
+    with pytest.raises(TypeError, match="unexpected types"):
+        COMPILED.insert_3d(*[None] * 9)
     with pytest.raises(TypeError, match="unexpected types"):
         COMPILED.insert_2d(*[None] * 9)
     tri = Triangulation([(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)])
