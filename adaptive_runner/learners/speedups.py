@@ -1,4 +1,4 @@
-"""The optional C versions of the Learner2D's hot paths (``_speedups.c``).
+"""The optional C versions of the hot paths of the Learner2D and LearnerND (``_speedups_src/``).
 
 ``compiled`` is the compiled module, or None when it was not built (no C compiler when the
 package was installed) or when the environment variable ``ADAPTIVE_RUNNER_PURE_PYTHON`` is set

@@ -24,7 +24,7 @@ dim   N       insert here (per pt)   Qhull rebuild (once)
 Only the simplices whose circumsphere holds the new point are touched (about 4 triangles in 2D,
 16 tetrahedra in 3D), so insertion does not grow with N (beyond memory effects). 2D and 3D have
 inlined fast paths; 4D and up use NumPy per simplex and are slow but correct. The 2D and 3D
-fast paths also exist in C (``_speedups.c``, built when a C compiler is present at install
+fast paths also exist in C (``_speedups_src/``, built when a C compiler is present at install
 time; see :mod:`adaptive_runner.learners.speedups`): they work on the same Python structures,
 call the exact predicates below for the close calls, and give bitwise the same triangulation.
 

@@ -1,4 +1,4 @@
-"""The C versions of the Learner2D's hot paths (``_speedups.c``) against the Python code.
+"""The C versions of the hot paths (``learners/_speedups_src/``) against the Python code.
 
 Both must give bitwise the same triangulation, planes, gradients, losses and asked points: the
 same sequence of calls is run twice, once with the compiled module and once with

@@ -1,0 +1,419 @@
+#include "speedups.h"
+
+/* ---- insert_2d(index, start, vertices, spheres, facets, simplices, vertex_to_simplices,
+ *                in_circumsphere_exact, orient2) -> (cavity, added, last) or None
+ *
+ * Triangulation._insert_2d in C: grow the cavity of the triangles whose circumcircle holds the
+ * new vertex (walking across edges from ``start``), check that the vertex sees every boundary
+ * edge from inside, then replace the cavity by the fan of triangles around the vertex. Returns
+ * None, having changed nothing, when an orientation is too close to call in floating point
+ * (the Python code then takes the general path). ``in_circumsphere_exact(vertices, point)``
+ * and ``orient2(a, b, c)`` are the exact Python predicates, called only near ties.
+ */
+typedef struct {
+    PyObject *edge;     /* (i, j), owned */
+    PyObject *opposite; /* the cavity triangle's third vertex, borrowed from the cavity */
+    int sign;
+} BoundaryEdge;
+
+/* in_circumsphere_exact([vertices of triangle], point) as 1/0, -1 on error */
+static int in_circle_exact(PyObject *predicate, PyObject *vertices, PyObject *triangle,
+                           PyObject *point)
+{
+    PyObject *corners = PyList_New(3);
+    if (corners == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < 3; k++) {
+        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(triangle, k));
+        if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
+            Py_DECREF(corners);
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_IndexError, "a triangle has a vertex out of range");
+            }
+            return -1;
+        }
+        PyObject *vertex = PyList_GET_ITEM(vertices, i);
+        Py_INCREF(vertex);
+        PyList_SET_ITEM(corners, k, vertex);
+    }
+    PyObject *answer = PyObject_CallFunctionObjArgs(predicate, corners, point, NULL);
+    Py_DECREF(corners);
+    if (answer == NULL) {
+        return -1;
+    }
+    int truth = PyObject_IsTrue(answer);
+    Py_DECREF(answer);
+    return truth;
+}
+
+PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 9) {
+        PyErr_Format(PyExc_TypeError, "insert_2d() takes 9 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *index = args[0], *start = args[1], *vertices = args[2], *spheres = args[3];
+    PyObject *facets = args[4], *simplices = args[5], *vertex_to_simplices = args[6];
+    PyObject *in_circumsphere = args[7], *orient2 = args[8];
+    if (!PyLong_CheckExact(index) || !PyTuple_Check(start) || !PyList_CheckExact(vertices)
+        || !PyDict_CheckExact(spheres) || !PyDict_CheckExact(facets)
+        || !PyAnySet_CheckExact(simplices) || !PyList_CheckExact(vertex_to_simplices)) {
+        PyErr_SetString(PyExc_TypeError, "insert_2d() got a triangulation of unexpected types");
+        return NULL;
+    }
+    const double bound = (3.0 + 16.0 * 0x1p-53) * 0x1p-53; /* _ORIENT2_BOUND */
+    const double low_factor = 1.0 - 1e-9, high_factor = 1.0 + 1e-9; /* _INSPHERE_BAND */
+    long new_index = PyLong_AsLong(index);
+    double px, py;
+    if (vertex_xy(vertices, index, &px, &py) < 0) {
+        return NULL;
+    }
+    PyObject *point = PyList_GET_ITEM(vertices, new_index);
+    PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL, *iterator = NULL;
+    PyObject **stack = NULL;
+    BoundaryEdge *boundary = NULL;
+    Py_ssize_t nstack = 0, stack_size = 16, nboundary = 0, boundary_size = 16;
+    stack = PyMem_Malloc(stack_size * sizeof(PyObject *));
+    boundary = PyMem_Malloc(boundary_size * sizeof(BoundaryEdge));
+    cavity = PySet_New(NULL);
+    if (stack == NULL || boundary == NULL || cavity == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (PySet_Add(cavity, start) < 0) {
+        goto done;
+    }
+    stack[nstack++] = start; /* borrowed: the cavity set holds every triangle on the stack */
+
+    /* 1. the cavity and its boundary edges */
+    while (nstack > 0) {
+        PyObject *simplex = stack[--nstack];
+        if (!PyTuple_Check(simplex) || PyTuple_GET_SIZE(simplex) != 3) {
+            PyErr_SetString(PyExc_TypeError, "triangles must be tuples of three indices");
+            goto done;
+        }
+        PyObject *a = PyTuple_GET_ITEM(simplex, 0), *b = PyTuple_GET_ITEM(simplex, 1);
+        PyObject *c = PyTuple_GET_ITEM(simplex, 2);
+        PyObject *ends[3][3] = {{b, c, a}, {a, c, b}, {a, b, c}};
+        for (int k = 0; k < 3; k++) {
+            PyObject *edge = edge_of(ends[k][0], ends[k][1]);
+            if (edge == NULL) {
+                goto done;
+            }
+            PyObject *owners = PyDict_GetItemWithError(facets, edge);
+            if (owners == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, edge);
+                }
+                Py_DECREF(edge);
+                goto done;
+            }
+            if (PyList_GET_SIZE(owners) == 2) {
+                int first = PyObject_RichCompareBool(PyList_GET_ITEM(owners, 0), simplex, Py_EQ);
+                if (first < 0) {
+                    Py_DECREF(edge);
+                    goto done;
+                }
+                PyObject *other = PyList_GET_ITEM(owners, first ? 1 : 0);
+                int known = PySet_Contains(cavity, other);
+                if (known) {
+                    Py_DECREF(edge);
+                    if (known < 0) {
+                        goto done;
+                    }
+                    continue;
+                }
+                PyObject *sphere = PyDict_GetItemWithError(spheres, other);
+                if (sphere == NULL || !PyTuple_Check(sphere) || PyTuple_GET_SIZE(sphere) != 5) {
+                    if (!PyErr_Occurred()) {
+                        PyErr_SetString(PyExc_KeyError, "a triangle has no circumcircle");
+                    }
+                    Py_DECREF(edge);
+                    goto done;
+                }
+                double cx = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 0));
+                double cy = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 1));
+                double low = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 2));
+                double high = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 3));
+                if (PyErr_Occurred()) {
+                    Py_DECREF(edge);
+                    goto done;
+                }
+                /* (px - cx) ** 2 + (py - cy) ** 2, as Python computes it */
+                double distance2 = pow(px - cx, 2.0) + pow(py - cy, 2.0);
+                int inside = distance2 < low;
+                if (!inside && distance2 <= high) {
+                    inside = in_circle_exact(in_circumsphere, vertices, other, point);
+                    if (inside < 0) {
+                        Py_DECREF(edge);
+                        goto done;
+                    }
+                }
+                if (inside) {
+                    Py_DECREF(edge);
+                    if (PySet_Add(cavity, other) < 0) {
+                        goto done;
+                    }
+                    if (nstack == stack_size) {
+                        stack_size *= 2;
+                        PyObject **grown = PyMem_Realloc(stack, stack_size * sizeof(PyObject *));
+                        if (grown == NULL) {
+                            PyErr_NoMemory();
+                            goto done;
+                        }
+                        stack = grown;
+                    }
+                    stack[nstack++] = other;
+                    continue;
+                }
+            }
+            if (nboundary == boundary_size) {
+                boundary_size *= 2;
+                BoundaryEdge *grown = PyMem_Realloc(boundary, boundary_size * sizeof(BoundaryEdge));
+                if (grown == NULL) {
+                    Py_DECREF(edge);
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                boundary = grown;
+            }
+            boundary[nboundary].edge = edge;
+            boundary[nboundary].opposite = ends[k][2];
+            boundary[nboundary].sign = 0;
+            nboundary++;
+        }
+    }
+
+    /* 2. the new vertex must see every boundary edge from the cavity's side */
+    for (Py_ssize_t k = 0; k < nboundary; k++) {
+        double ux, uy, vx, vy, wx, wy;
+        PyObject *edge = boundary[k].edge;
+        if (vertex_xy(vertices, PyTuple_GET_ITEM(edge, 0), &ux, &uy) < 0
+            || vertex_xy(vertices, PyTuple_GET_ITEM(edge, 1), &vx, &vy) < 0
+            || vertex_xy(vertices, boundary[k].opposite, &wx, &wy) < 0) {
+            goto done;
+        }
+        double left = (vx - ux) * (wy - uy), right = (vy - uy) * (wx - ux);
+        double det_w = left - right;
+        if (fabs(det_w) <= bound * (fabs(left) + fabs(right))) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        left = (vx - ux) * (py - uy);
+        right = (vy - uy) * (px - ux);
+        double det_p = left - right;
+        if (fabs(det_p) <= bound * (fabs(left) + fabs(right))) {
+            /* on a hull edge exactly: no triangle is made with that edge */
+            PyObject *owners = PyDict_GetItemWithError(facets, edge);
+            if (owners == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, edge);
+                }
+                goto done;
+            }
+            if (PyList_GET_SIZE(owners) == 1) {
+                PyObject *u = PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 0)));
+                PyObject *v = PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1)));
+                PyObject *sign = PyObject_CallFunctionObjArgs(orient2, u, v, point, NULL);
+                if (sign == NULL) {
+                    goto done;
+                }
+                long value = PyLong_AsLong(sign);
+                Py_DECREF(sign);
+                if (value == -1 && PyErr_Occurred()) {
+                    goto done;
+                }
+                if (value == 0) {
+                    boundary[k].sign = 0; /* skipped below */
+                    continue;
+                }
+            }
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        if ((det_p > 0) != (det_w > 0)) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        boundary[k].sign = det_p > 0 ? 1 : -1;
+    }
+
+    /* 3. remove the cavity */
+    iterator = PyObject_GetIter(cavity);
+    if (iterator == NULL) {
+        goto done;
+    }
+    PyObject *simplex;
+    while ((simplex = PyIter_Next(iterator)) != NULL) {
+        int failed = set_remove(simplices, simplex) < 0 || PyDict_DelItem(spheres, simplex) < 0;
+        PyObject *a = PyTuple_GET_ITEM(simplex, 0), *b = PyTuple_GET_ITEM(simplex, 1);
+        PyObject *c = PyTuple_GET_ITEM(simplex, 2);
+        PyObject *corners[3] = {a, b, c};
+        for (int k = 0; k < 3 && !failed; k++) {
+            PyObject *star = star_of(vertex_to_simplices, corners[k]);
+            failed = star == NULL || set_remove(star, simplex) < 0;
+        }
+        PyObject *edges[3][2] = {{b, c}, {a, c}, {a, b}};
+        for (int k = 0; k < 3 && !failed; k++) {
+            PyObject *edge = edge_of(edges[k][0], edges[k][1]);
+            PyObject *owners = edge ? PyDict_GetItemWithError(facets, edge) : NULL;
+            if (owners == NULL) {
+                if (edge != NULL && !PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, edge);
+                }
+                failed = 1;
+            }
+            else if (PyList_GET_SIZE(owners) == 1) {
+                failed = PyDict_DelItem(facets, edge) < 0;
+            }
+            else {
+                failed = list_remove(owners, simplex) < 0;
+            }
+            Py_XDECREF(edge);
+        }
+        Py_DECREF(simplex);
+        if (failed) {
+            goto done;
+        }
+    }
+    Py_CLEAR(iterator);
+    if (PyErr_Occurred()) {
+        goto done;
+    }
+
+    /* 4. the fan of new triangles around the vertex */
+    added = PySet_New(NULL);
+    if (added == NULL) {
+        goto done;
+    }
+    PyObject *new_star = star_of(vertex_to_simplices, index);
+    if (new_star == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < nboundary; k++) {
+        if (boundary[k].sign == 0) {
+            continue; /* a hull edge the vertex lies on */
+        }
+        PyObject *i = PyTuple_GET_ITEM(boundary[k].edge, 0);
+        PyObject *j = PyTuple_GET_ITEM(boundary[k].edge, 1);
+        long sign = boundary[k].sign;
+        PyObject *triangle;
+        if (PyLong_AsLong(j) < new_index) {
+            triangle = untracked(PyTuple_Pack(3, i, j, index));
+        }
+        else { /* not reached while vertices are numbered in insertion order */
+            PyObject *unsorted = PyList_New(0);
+            if (unsorted == NULL || PyList_Append(unsorted, i) < 0
+                || PyList_Append(unsorted, j) < 0 || PyList_Append(unsorted, index) < 0
+                || PyList_Sort(unsorted) < 0) {
+                Py_XDECREF(unsorted);
+                goto done;
+            }
+            triangle = PyList_AsTuple(unsorted);
+            Py_DECREF(unsorted);
+            if (triangle == NULL) {
+                goto done;
+            }
+            PyObject *corners[3];
+            for (int m = 0; m < 3; m++) {
+                corners[m] = PyList_GET_ITEM(
+                    vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(triangle, m)));
+            }
+            PyObject *exact = PyObject_CallFunctionObjArgs(orient2, corners[0], corners[1],
+                                                           corners[2], NULL);
+            sign = exact ? PyLong_AsLong(exact) : -1;
+            Py_XDECREF(exact);
+            if (PyErr_Occurred()) {
+                Py_DECREF(triangle);
+                goto done;
+            }
+        }
+        if (triangle == NULL) {
+            goto done;
+        }
+        Py_XSETREF(last, triangle);
+        PyObject *star_i = star_of(vertex_to_simplices, i);
+        PyObject *star_j = star_of(vertex_to_simplices, j);
+        if (star_i == NULL || star_j == NULL || PySet_Add(simplices, triangle) < 0
+            || PySet_Add(added, triangle) < 0 || PySet_Add(star_i, triangle) < 0
+            || PySet_Add(star_j, triangle) < 0 || PySet_Add(new_star, triangle) < 0) {
+            goto done;
+        }
+        PyObject *a = PyTuple_GET_ITEM(triangle, 0), *b = PyTuple_GET_ITEM(triangle, 1);
+        PyObject *c = PyTuple_GET_ITEM(triangle, 2);
+        PyObject *edges[3][2] = {{b, c}, {a, c}, {a, b}};
+        for (int m = 0; m < 3; m++) {
+            PyObject *edge = edge_of(edges[m][0], edges[m][1]);
+            if (edge == NULL) {
+                goto done;
+            }
+            PyObject *owners = PyDict_GetItemWithError(facets, edge);
+            int failed;
+            if (owners != NULL) {
+                failed = PyList_Append(owners, triangle) < 0;
+            }
+            else if (PyErr_Occurred()) {
+                failed = 1;
+            }
+            else {
+                PyObject *fresh = PyList_New(1);
+                failed = fresh == NULL;
+                if (!failed) {
+                    Py_INCREF(triangle);
+                    PyList_SET_ITEM(fresh, 0, triangle);
+                    failed = PyDict_SetItem(facets, edge, fresh) < 0;
+                    Py_DECREF(fresh);
+                }
+            }
+            Py_DECREF(edge);
+            if (failed) {
+                goto done;
+            }
+        }
+        /* the circumcircle, as _circumsphere2 computes it */
+        double ax, ay, bx, by, cx, cy;
+        if (vertex_xy(vertices, a, &ax, &ay) < 0 || vertex_xy(vertices, b, &bx, &by) < 0
+            || vertex_xy(vertices, c, &cx, &cy) < 0) {
+            goto done;
+        }
+        bx = bx - ax;
+        by = by - ay;
+        cx = cx - ax;
+        cy = cy - ay;
+        double d = 2.0 * (bx * cy - by * cx);
+        double numbers[4] = {Py_HUGE_VAL, Py_HUGE_VAL, Py_HUGE_VAL, Py_HUGE_VAL};
+        if (d != 0.0) {
+            double b2 = bx * bx + by * by, c2 = cx * cx + cy * cy;
+            double ux = (cy * b2 - by * c2) / d;
+            double uy = (bx * c2 - cx * b2) / d;
+            double radius2 = ux * ux + uy * uy;
+            numbers[0] = ax + ux;
+            numbers[1] = ay + uy;
+            numbers[2] = radius2 * low_factor;
+            numbers[3] = radius2 * high_factor;
+        }
+        PyObject *sign_object = PyLong_FromLong(sign);
+        PyObject *sphere = sign_object ? number_tuple(4, numbers, sign_object) : NULL;
+        Py_XDECREF(sign_object);
+        if (sphere == NULL || PyDict_SetItem(spheres, triangle, sphere) < 0) {
+            Py_XDECREF(sphere);
+            goto done;
+        }
+        Py_DECREF(sphere);
+    }
+    result = PyTuple_Pack(3, cavity, added, last ? last : Py_None);
+
+done:
+    for (Py_ssize_t k = 0; k < nboundary; k++) {
+        Py_DECREF(boundary[k].edge);
+    }
+    PyMem_Free(boundary);
+    PyMem_Free(stack);
+    Py_XDECREF(iterator);
+    Py_XDECREF(cavity);
+    Py_XDECREF(added);
+    Py_XDECREF(last);
+    return result;
+}

@@ -1,0 +1,67 @@
+/* Shared declarations of the ``_speedups`` extension (see module.c for what it is). */
+#ifndef ADAPTIVE_RUNNER_SPEEDUPS_H
+#define ADAPTIVE_RUNNER_SPEEDUPS_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+/* A vertex of a triangle: its point (borrowed), coordinates and vertex index. */
+typedef struct {
+    PyObject *point;
+    double x, y;
+    Py_ssize_t index;
+} Corner;
+
+#define QUEUE_KEYS 5
+
+typedef struct {
+    double key[QUEUE_KEYS];
+    int nkey;                /* 4 or 5 */
+    Py_ssize_t vertex[3];    /* the triangle's indices, the last tie-breaker */
+    PyObject *triangle;      /* owned; NULL for a free slot */
+    Py_ssize_t position;     /* in the heap */
+} QueueSlot;
+
+typedef struct {
+    PyObject_HEAD
+    QueueSlot *slots;
+    Py_ssize_t nslots, slot_capacity;
+    Py_ssize_t *heap; /* slot numbers */
+    Py_ssize_t size, heap_capacity;
+    Py_ssize_t *free;
+    Py_ssize_t nfree, free_capacity;
+    PyObject *index; /* dict: triangle -> slot number */
+} LossQueue;
+
+
+extern PyTypeObject LossQueueType;
+
+/* common.c: reading the Python structures, exact sums, tuples of numbers */
+int point_xy(PyObject *point, double *x, double *y);
+int sorted_corners(PyObject *points, Py_ssize_t a, Py_ssize_t b, Py_ssize_t c, Corner corners[3]);
+int exact_sum(const double *values, Py_ssize_t n, double *result);
+PyObject *number_tuple(Py_ssize_t n, const double *values, PyObject *last);
+PyObject *untracked(PyObject *tuple);
+int triangle_vertices(PyObject *t, Py_ssize_t size, Py_ssize_t *a, Py_ssize_t *b, Py_ssize_t *c);
+int add_all(PyObject *target, PyObject *items);
+int is_nonfinite(PyObject *nonfinite, Py_ssize_t i);
+int grow_array(void **array, Py_ssize_t *capacity, Py_ssize_t needed, size_t item);
+PyObject *edge_of(PyObject *first, PyObject *second);
+int vertex_xy(PyObject *vertices, PyObject *index, double *x, double *y);
+int list_remove(PyObject *list, PyObject *item);
+int set_remove(PyObject *set, PyObject *item);
+PyObject *star_of(PyObject *vertex_to_simplices, PyObject *index);
+
+/* loss_queue.c */
+int queue_set(LossQueue *self, PyObject *triangle, const double *key, int nkey);
+int queue_set_entry(LossQueue *self, PyObject *triangle, PyObject *entry);
+int queue_discard(LossQueue *self, PyObject *triangle);
+
+/* the module's functions (mesh2d.c, insert2d.c, insert3d.c) */
+PyObject *exact_sum_py(PyObject *module, PyObject *list);
+PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+#endif
