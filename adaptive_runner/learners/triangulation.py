@@ -53,7 +53,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -723,6 +723,29 @@ class Triangulation:
         self._grow_cavity(point, [start], cavity)
         return self._recone(index, cavity, set())
 
+    def _compiled_insert(
+        self, insert: Callable, index: int, start: Simplex, orient: Callable
+    ) -> tuple[set[Simplex], set[Simplex]] | None:
+        """Run a C insertion of ``_speedups`` (``insert_2d`` or ``insert_3d``) on this
+        triangulation's structures; None as for the Python fast paths."""
+        done = insert(
+            index,
+            start,
+            self.vertices,
+            self._spheres,
+            self._facets,
+            self.simplices,
+            self.vertex_to_simplices,
+            in_circumsphere_exact,
+            orient,
+        )
+        if done is None:
+            return None
+        cavity, added, last = done
+        if last is not None:
+            self._last = last
+        return cavity, added
+
     def _insert_2d(self, index: int, start: Simplex) -> tuple[set[Simplex], set[Simplex]] | None:
         """The common 2D case of :meth:`_insert`, inlined for speed.
 
@@ -730,23 +753,7 @@ class Triangulation:
         point or the cavity needs a repair; the general method then does the work.
         """
         if speedups.compiled is not None:  # the same, in C
-            done = speedups.compiled.insert_2d(
-                index,
-                start,
-                self.vertices,
-                self._spheres,
-                self._facets,
-                self.simplices,
-                self.vertex_to_simplices,
-                in_circumsphere_exact,
-                _orient2,
-            )
-            if done is None:
-                return None
-            cavity, added, last = done
-            if last is not None:
-                self._last = last
-            return cavity, added
+            return self._compiled_insert(speedups.compiled.insert_2d, index, start, _orient2)
         vertices = self.vertices
         spheres = self._spheres
         facets = self._facets
@@ -854,23 +861,7 @@ class Triangulation:
         """The common 3D case of :meth:`_insert`, inlined for speed (None: use the general
         method, nothing was changed)."""
         if speedups.compiled is not None:  # the same, in C
-            done = speedups.compiled.insert_3d(
-                index,
-                start,
-                self.vertices,
-                self._spheres,
-                self._facets,
-                self.simplices,
-                self.vertex_to_simplices,
-                in_circumsphere_exact,
-                _orient3,
-            )
-            if done is None:
-                return None
-            cavity, added, last = done
-            if last is not None:
-                self._last = last
-            return cavity, added
+            return self._compiled_insert(speedups.compiled.insert_3d, index, start, _orient3)
         vertices = self.vertices
         spheres = self._spheres
         facets = self._facets

@@ -282,3 +282,112 @@ PyObject *star_of(PyObject *vertex_to_simplices, PyObject *index)
     }
     return PyList_GET_ITEM(vertex_to_simplices, i);
 }
+
+/* The facet of ``simplex`` without its k-th vertex, as a new tuple: the triangulation's facet
+ * keys keep the simplex's (sorted) order. Holds only integers, so left untracked. */
+PyObject *facet_without(PyObject *simplex, Py_ssize_t k)
+{
+    Py_ssize_t size = PyTuple_GET_SIZE(simplex);
+    PyObject *facet = PyTuple_New(size - 1);
+    if (facet == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t from = 0, to = 0; from < size; from++) {
+        if (from != k) {
+            PyObject *vertex = PyTuple_GET_ITEM(simplex, from);
+            Py_INCREF(vertex);
+            PyTuple_SET_ITEM(facet, to++, vertex);
+        }
+    }
+    return untracked(facet);
+}
+
+/* Take every simplex of ``cavity`` out of the triangulation's structures, as
+ * Triangulation._remove_simplex does: ``simplices``, ``spheres``, the stars of its vertices,
+ * and its facets' owners (a facet owned by it alone goes). 0, or -1 on error. */
+int remove_cavity(PyObject *cavity, PyObject *simplices, PyObject *spheres, PyObject *facets,
+                  PyObject *vertex_to_simplices)
+{
+    PyObject *iterator = PyObject_GetIter(cavity), *simplex;
+    if (iterator == NULL) {
+        return -1;
+    }
+    while ((simplex = PyIter_Next(iterator)) != NULL) {
+        Py_ssize_t size = PyTuple_GET_SIZE(simplex);
+        int failed = set_remove(simplices, simplex) < 0 || PyDict_DelItem(spheres, simplex) < 0;
+        for (Py_ssize_t k = 0; k < size && !failed; k++) {
+            PyObject *star = star_of(vertex_to_simplices, PyTuple_GET_ITEM(simplex, k));
+            failed = star == NULL || set_remove(star, simplex) < 0;
+        }
+        for (Py_ssize_t k = 0; k < size && !failed; k++) {
+            PyObject *facet = facet_without(simplex, k);
+            PyObject *owners = facet ? PyDict_GetItemWithError(facets, facet) : NULL;
+            if (owners == NULL) {
+                if (facet != NULL && !PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, facet);
+                }
+                failed = 1;
+            }
+            else if (PyList_GET_SIZE(owners) == 1) {
+                failed = PyDict_DelItem(facets, facet) < 0;
+            }
+            else {
+                failed = list_remove(owners, simplex) < 0;
+            }
+            Py_XDECREF(facet);
+        }
+        Py_DECREF(simplex);
+        if (failed) {
+            Py_DECREF(iterator);
+            return -1;
+        }
+    }
+    Py_DECREF(iterator);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* Put a new simplex into the triangulation's structures: ``simplices``, ``added``, the stars
+ * of its vertices, and as an owner of each of its facets. 0, or -1 on error. */
+int link_simplex(PyObject *simplex, PyObject *simplices, PyObject *added,
+                 PyObject *vertex_to_simplices, PyObject *facets)
+{
+    Py_ssize_t size = PyTuple_GET_SIZE(simplex);
+    if (PySet_Add(simplices, simplex) < 0 || PySet_Add(added, simplex) < 0) {
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < size; k++) {
+        PyObject *star = star_of(vertex_to_simplices, PyTuple_GET_ITEM(simplex, k));
+        if (star == NULL || PySet_Add(star, simplex) < 0) {
+            return -1;
+        }
+    }
+    for (Py_ssize_t k = 0; k < size; k++) {
+        PyObject *facet = facet_without(simplex, k);
+        if (facet == NULL) {
+            return -1;
+        }
+        PyObject *owners = PyDict_GetItemWithError(facets, facet);
+        int failed;
+        if (owners != NULL) {
+            failed = PyList_Append(owners, simplex) < 0;
+        }
+        else if (PyErr_Occurred()) {
+            failed = 1;
+        }
+        else {
+            PyObject *fresh = PyList_New(1);
+            failed = fresh == NULL;
+            if (!failed) {
+                Py_INCREF(simplex);
+                PyList_SET_ITEM(fresh, 0, simplex);
+                failed = PyDict_SetItem(facets, facet, fresh) < 0;
+                Py_DECREF(fresh);
+            }
+        }
+        Py_DECREF(facet);
+        if (failed) {
+            return -1;
+        }
+    }
+    return 0;
+}

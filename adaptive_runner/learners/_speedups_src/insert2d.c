@@ -71,7 +71,7 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *point = PyList_GET_ITEM(vertices, new_index);
-    PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL, *iterator = NULL;
+    PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL;
     PyObject **stack = NULL;
     BoundaryEdge *boundary = NULL;
     Py_ssize_t nstack = 0, stack_size = 16, nboundary = 0, boundary_size = 16;
@@ -241,55 +241,13 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
 
     /* 3. remove the cavity */
-    iterator = PyObject_GetIter(cavity);
-    if (iterator == NULL) {
-        goto done;
-    }
-    PyObject *simplex;
-    while ((simplex = PyIter_Next(iterator)) != NULL) {
-        int failed = set_remove(simplices, simplex) < 0 || PyDict_DelItem(spheres, simplex) < 0;
-        PyObject *a = PyTuple_GET_ITEM(simplex, 0), *b = PyTuple_GET_ITEM(simplex, 1);
-        PyObject *c = PyTuple_GET_ITEM(simplex, 2);
-        PyObject *corners[3] = {a, b, c};
-        for (int k = 0; k < 3 && !failed; k++) {
-            PyObject *star = star_of(vertex_to_simplices, corners[k]);
-            failed = star == NULL || set_remove(star, simplex) < 0;
-        }
-        PyObject *edges[3][2] = {{b, c}, {a, c}, {a, b}};
-        for (int k = 0; k < 3 && !failed; k++) {
-            PyObject *edge = edge_of(edges[k][0], edges[k][1]);
-            PyObject *owners = edge ? PyDict_GetItemWithError(facets, edge) : NULL;
-            if (owners == NULL) {
-                if (edge != NULL && !PyErr_Occurred()) {
-                    PyErr_SetObject(PyExc_KeyError, edge);
-                }
-                failed = 1;
-            }
-            else if (PyList_GET_SIZE(owners) == 1) {
-                failed = PyDict_DelItem(facets, edge) < 0;
-            }
-            else {
-                failed = list_remove(owners, simplex) < 0;
-            }
-            Py_XDECREF(edge);
-        }
-        Py_DECREF(simplex);
-        if (failed) {
-            goto done;
-        }
-    }
-    Py_CLEAR(iterator);
-    if (PyErr_Occurred()) {
+    if (remove_cavity(cavity, simplices, spheres, facets, vertex_to_simplices) < 0) {
         goto done;
     }
 
     /* 4. the fan of new triangles around the vertex */
     added = PySet_New(NULL);
     if (added == NULL) {
-        goto done;
-    }
-    PyObject *new_star = star_of(vertex_to_simplices, index);
-    if (new_star == NULL) {
         goto done;
     }
     for (Py_ssize_t k = 0; k < nboundary; k++) {
@@ -334,44 +292,11 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
         Py_XSETREF(last, triangle);
-        PyObject *star_i = star_of(vertex_to_simplices, i);
-        PyObject *star_j = star_of(vertex_to_simplices, j);
-        if (star_i == NULL || star_j == NULL || PySet_Add(simplices, triangle) < 0
-            || PySet_Add(added, triangle) < 0 || PySet_Add(star_i, triangle) < 0
-            || PySet_Add(star_j, triangle) < 0 || PySet_Add(new_star, triangle) < 0) {
+        if (link_simplex(triangle, simplices, added, vertex_to_simplices, facets) < 0) {
             goto done;
         }
         PyObject *a = PyTuple_GET_ITEM(triangle, 0), *b = PyTuple_GET_ITEM(triangle, 1);
         PyObject *c = PyTuple_GET_ITEM(triangle, 2);
-        PyObject *edges[3][2] = {{b, c}, {a, c}, {a, b}};
-        for (int m = 0; m < 3; m++) {
-            PyObject *edge = edge_of(edges[m][0], edges[m][1]);
-            if (edge == NULL) {
-                goto done;
-            }
-            PyObject *owners = PyDict_GetItemWithError(facets, edge);
-            int failed;
-            if (owners != NULL) {
-                failed = PyList_Append(owners, triangle) < 0;
-            }
-            else if (PyErr_Occurred()) {
-                failed = 1;
-            }
-            else {
-                PyObject *fresh = PyList_New(1);
-                failed = fresh == NULL;
-                if (!failed) {
-                    Py_INCREF(triangle);
-                    PyList_SET_ITEM(fresh, 0, triangle);
-                    failed = PyDict_SetItem(facets, edge, fresh) < 0;
-                    Py_DECREF(fresh);
-                }
-            }
-            Py_DECREF(edge);
-            if (failed) {
-                goto done;
-            }
-        }
         /* the circumcircle, as _circumsphere2 computes it */
         double ax, ay, bx, by, cx, cy;
         if (vertex_xy(vertices, a, &ax, &ay) < 0 || vertex_xy(vertices, b, &bx, &by) < 0
@@ -411,7 +336,6 @@ done:
     }
     PyMem_Free(boundary);
     PyMem_Free(stack);
-    Py_XDECREF(iterator);
     Py_XDECREF(cavity);
     Py_XDECREF(added);
     Py_XDECREF(last);

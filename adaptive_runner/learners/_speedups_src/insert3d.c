@@ -81,7 +81,7 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *point = PyList_GET_ITEM(vertices, new_index);
-    PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL, *iterator = NULL;
+    PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL;
     PyObject **stack = NULL;
     BoundaryFacet *boundary = NULL;
     Py_ssize_t nstack = 0, stack_size = 16, nboundary = 0, boundary_size = 32;
@@ -283,55 +283,13 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
 
     /* 3. remove the cavity */
-    iterator = PyObject_GetIter(cavity);
-    if (iterator == NULL) {
-        goto done;
-    }
-    PyObject *simplex;
-    while ((simplex = PyIter_Next(iterator)) != NULL) {
-        int failed = set_remove(simplices, simplex) < 0 || PyDict_DelItem(spheres, simplex) < 0;
-        PyObject *a = PyTuple_GET_ITEM(simplex, 0), *b = PyTuple_GET_ITEM(simplex, 1);
-        PyObject *c = PyTuple_GET_ITEM(simplex, 2), *d = PyTuple_GET_ITEM(simplex, 3);
-        PyObject *corners[4] = {a, b, c, d};
-        for (int k = 0; k < 4 && !failed; k++) {
-            PyObject *star = star_of(vertex_to_simplices, corners[k]);
-            failed = star == NULL || set_remove(star, simplex) < 0;
-        }
-        PyObject *faces[4][3] = {{b, c, d}, {a, c, d}, {a, b, d}, {a, b, c}};
-        for (int k = 0; k < 4 && !failed; k++) {
-            PyObject *facet = PyTuple_Pack(3, faces[k][0], faces[k][1], faces[k][2]);
-            PyObject *owners = facet ? PyDict_GetItemWithError(facets, facet) : NULL;
-            if (owners == NULL) {
-                if (facet != NULL && !PyErr_Occurred()) {
-                    PyErr_SetObject(PyExc_KeyError, facet);
-                }
-                failed = 1;
-            }
-            else if (PyList_GET_SIZE(owners) == 1) {
-                failed = PyDict_DelItem(facets, facet) < 0;
-            }
-            else {
-                failed = list_remove(owners, simplex) < 0;
-            }
-            Py_XDECREF(facet);
-        }
-        Py_DECREF(simplex);
-        if (failed) {
-            goto done;
-        }
-    }
-    Py_CLEAR(iterator);
-    if (PyErr_Occurred()) {
+    if (remove_cavity(cavity, simplices, spheres, facets, vertex_to_simplices) < 0) {
         goto done;
     }
 
     /* 4. the new tetrahedra around the vertex */
     added = PySet_New(NULL);
     if (added == NULL) {
-        goto done;
-    }
-    PyObject *new_star = star_of(vertex_to_simplices, index);
-    if (new_star == NULL) {
         goto done;
     }
     for (Py_ssize_t k = 0; k < nboundary; k++) {
@@ -377,46 +335,11 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
         Py_XSETREF(last, tetrahedron);
-        PyObject *star_i = star_of(vertex_to_simplices, i);
-        PyObject *star_j = star_of(vertex_to_simplices, j);
-        PyObject *star_m = star_of(vertex_to_simplices, m);
-        if (star_i == NULL || star_j == NULL || star_m == NULL
-            || PySet_Add(simplices, tetrahedron) < 0 || PySet_Add(added, tetrahedron) < 0
-            || PySet_Add(star_i, tetrahedron) < 0 || PySet_Add(star_j, tetrahedron) < 0
-            || PySet_Add(star_m, tetrahedron) < 0 || PySet_Add(new_star, tetrahedron) < 0) {
+        if (link_simplex(tetrahedron, simplices, added, vertex_to_simplices, facets) < 0) {
             goto done;
         }
         PyObject *a = PyTuple_GET_ITEM(tetrahedron, 0), *b = PyTuple_GET_ITEM(tetrahedron, 1);
         PyObject *c = PyTuple_GET_ITEM(tetrahedron, 2), *d = PyTuple_GET_ITEM(tetrahedron, 3);
-        PyObject *faces[4][3] = {{b, c, d}, {a, c, d}, {a, b, d}, {a, b, c}};
-        for (int q = 0; q < 4; q++) {
-            PyObject *facet = untracked(PyTuple_Pack(3, faces[q][0], faces[q][1], faces[q][2]));
-            if (facet == NULL) {
-                goto done;
-            }
-            PyObject *owners = PyDict_GetItemWithError(facets, facet);
-            int failed;
-            if (owners != NULL) {
-                failed = PyList_Append(owners, tetrahedron) < 0;
-            }
-            else if (PyErr_Occurred()) {
-                failed = 1;
-            }
-            else {
-                PyObject *fresh = PyList_New(1);
-                failed = fresh == NULL;
-                if (!failed) {
-                    Py_INCREF(tetrahedron);
-                    PyList_SET_ITEM(fresh, 0, tetrahedron);
-                    failed = PyDict_SetItem(facets, facet, fresh) < 0;
-                    Py_DECREF(fresh);
-                }
-            }
-            Py_DECREF(facet);
-            if (failed) {
-                goto done;
-            }
-        }
         /* the circumsphere, as _circumsphere3 computes it */
         double va[3], vb[3], vc[3], vd[3];
         if (vertex_xyz(vertices, a, va) < 0 || vertex_xyz(vertices, b, vb) < 0
@@ -462,7 +385,6 @@ done:
     }
     PyMem_Free(boundary);
     PyMem_Free(stack);
-    Py_XDECREF(iterator);
     Py_XDECREF(cavity);
     Py_XDECREF(added);
     Py_XDECREF(last);

@@ -52,6 +52,11 @@ int vertex_xy(PyObject *vertices, PyObject *index, double *x, double *y);
 int list_remove(PyObject *list, PyObject *item);
 int set_remove(PyObject *set, PyObject *item);
 PyObject *star_of(PyObject *vertex_to_simplices, PyObject *index);
+PyObject *facet_without(PyObject *simplex, Py_ssize_t k);
+int remove_cavity(PyObject *cavity, PyObject *simplices, PyObject *spheres, PyObject *facets,
+                  PyObject *vertex_to_simplices);
+int link_simplex(PyObject *simplex, PyObject *simplices, PyObject *added,
+                 PyObject *vertex_to_simplices, PyObject *facets);
 
 /* loss_queue.c */
 int queue_set(LossQueue *self, PyObject *triangle, const double *key, int nkey);
