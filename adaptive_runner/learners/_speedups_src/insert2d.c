@@ -10,43 +10,6 @@
  * (the Python code then takes the general path). ``in_circumsphere_exact(vertices, point)``
  * and ``orient2(a, b, c)`` are the exact Python predicates, called only near ties.
  */
-typedef struct {
-    PyObject *edge;     /* (i, j), owned */
-    PyObject *opposite; /* the cavity triangle's third vertex, borrowed from the cavity */
-    int sign;
-} BoundaryEdge;
-
-/* in_circumsphere_exact([vertices of triangle], point) as 1/0, -1 on error */
-static int in_circle_exact(PyObject *predicate, PyObject *vertices, PyObject *triangle,
-                           PyObject *point)
-{
-    PyObject *corners = PyList_New(3);
-    if (corners == NULL) {
-        return -1;
-    }
-    for (Py_ssize_t k = 0; k < 3; k++) {
-        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(triangle, k));
-        if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
-            Py_DECREF(corners);
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_IndexError, "a triangle has a vertex out of range");
-            }
-            return -1;
-        }
-        PyObject *vertex = PyList_GET_ITEM(vertices, i);
-        Py_INCREF(vertex);
-        PyList_SET_ITEM(corners, k, vertex);
-    }
-    PyObject *answer = PyObject_CallFunctionObjArgs(predicate, corners, point, NULL);
-    Py_DECREF(corners);
-    if (answer == NULL) {
-        return -1;
-    }
-    int truth = PyObject_IsTrue(answer);
-    Py_DECREF(answer);
-    return truth;
-}
-
 PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
@@ -72,127 +35,23 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *point = PyList_GET_ITEM(vertices, new_index);
     PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL;
-    PyObject **stack = NULL;
-    BoundaryEdge *boundary = NULL;
-    Py_ssize_t nstack = 0, stack_size = 16, nboundary = 0, boundary_size = 16;
-    stack = PyMem_Malloc(stack_size * sizeof(PyObject *));
-    boundary = PyMem_Malloc(boundary_size * sizeof(BoundaryEdge));
-    cavity = PySet_New(NULL);
-    if (stack == NULL || boundary == NULL || cavity == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (PySet_Add(cavity, start) < 0) {
-        goto done;
-    }
-    stack[nstack++] = start; /* borrowed: the cavity set holds every triangle on the stack */
+    BoundaryList boundary = {NULL, 0, 0};
+    const double p[2] = {px, py};
 
     /* 1. the cavity and its boundary edges */
-    while (nstack > 0) {
-        PyObject *simplex = stack[--nstack];
-        if (!PyTuple_Check(simplex) || PyTuple_GET_SIZE(simplex) != 3) {
-            PyErr_SetString(PyExc_TypeError, "triangles must be tuples of three indices");
-            goto done;
-        }
-        PyObject *a = PyTuple_GET_ITEM(simplex, 0), *b = PyTuple_GET_ITEM(simplex, 1);
-        PyObject *c = PyTuple_GET_ITEM(simplex, 2);
-        PyObject *ends[3][3] = {{b, c, a}, {a, c, b}, {a, b, c}};
-        for (int k = 0; k < 3; k++) {
-            PyObject *edge = edge_of(ends[k][0], ends[k][1]);
-            if (edge == NULL) {
-                goto done;
-            }
-            PyObject *owners = PyDict_GetItemWithError(facets, edge);
-            if (owners == NULL) {
-                if (!PyErr_Occurred()) {
-                    PyErr_SetObject(PyExc_KeyError, edge);
-                }
-                Py_DECREF(edge);
-                goto done;
-            }
-            if (PyList_GET_SIZE(owners) == 2) {
-                int first = PyObject_RichCompareBool(PyList_GET_ITEM(owners, 0), simplex, Py_EQ);
-                if (first < 0) {
-                    Py_DECREF(edge);
-                    goto done;
-                }
-                PyObject *other = PyList_GET_ITEM(owners, first ? 1 : 0);
-                int known = PySet_Contains(cavity, other);
-                if (known) {
-                    Py_DECREF(edge);
-                    if (known < 0) {
-                        goto done;
-                    }
-                    continue;
-                }
-                PyObject *sphere = PyDict_GetItemWithError(spheres, other);
-                if (sphere == NULL || !PyTuple_Check(sphere) || PyTuple_GET_SIZE(sphere) != 5) {
-                    if (!PyErr_Occurred()) {
-                        PyErr_SetString(PyExc_KeyError, "a triangle has no circumcircle");
-                    }
-                    Py_DECREF(edge);
-                    goto done;
-                }
-                double cx = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 0));
-                double cy = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 1));
-                double low = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 2));
-                double high = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 3));
-                if (PyErr_Occurred()) {
-                    Py_DECREF(edge);
-                    goto done;
-                }
-                /* (px - cx) ** 2 + (py - cy) ** 2, as Python computes it */
-                double distance2 = pow(px - cx, 2.0) + pow(py - cy, 2.0);
-                int inside = distance2 < low;
-                if (!inside && distance2 <= high) {
-                    inside = in_circle_exact(in_circumsphere, vertices, other, point);
-                    if (inside < 0) {
-                        Py_DECREF(edge);
-                        goto done;
-                    }
-                }
-                if (inside) {
-                    Py_DECREF(edge);
-                    if (PySet_Add(cavity, other) < 0) {
-                        goto done;
-                    }
-                    if (nstack == stack_size) {
-                        stack_size *= 2;
-                        PyObject **grown = PyMem_Realloc(stack, stack_size * sizeof(PyObject *));
-                        if (grown == NULL) {
-                            PyErr_NoMemory();
-                            goto done;
-                        }
-                        stack = grown;
-                    }
-                    stack[nstack++] = other;
-                    continue;
-                }
-            }
-            if (nboundary == boundary_size) {
-                boundary_size *= 2;
-                BoundaryEdge *grown = PyMem_Realloc(boundary, boundary_size * sizeof(BoundaryEdge));
-                if (grown == NULL) {
-                    Py_DECREF(edge);
-                    PyErr_NoMemory();
-                    goto done;
-                }
-                boundary = grown;
-            }
-            boundary[nboundary].edge = edge;
-            boundary[nboundary].opposite = ends[k][2];
-            boundary[nboundary].sign = 0;
-            nboundary++;
-        }
+    cavity = grow_cavity(start, p, 2, point, vertices, spheres, facets, in_circumsphere,
+                         &boundary);
+    if (cavity == NULL) {
+        goto done;
     }
 
     /* 2. the new vertex must see every boundary edge from the cavity's side */
-    for (Py_ssize_t k = 0; k < nboundary; k++) {
+    for (Py_ssize_t k = 0; k < boundary.size; k++) {
         double ux, uy, vx, vy, wx, wy;
-        PyObject *edge = boundary[k].edge;
+        PyObject *edge = boundary.items[k].facet;
         if (vertex_xy(vertices, PyTuple_GET_ITEM(edge, 0), &ux, &uy) < 0
             || vertex_xy(vertices, PyTuple_GET_ITEM(edge, 1), &vx, &vy) < 0
-            || vertex_xy(vertices, boundary[k].opposite, &wx, &wy) < 0) {
+            || vertex_xy(vertices, boundary.items[k].opposite, &wx, &wy) < 0) {
             goto done;
         }
         double left = (vx - ux) * (wy - uy), right = (vy - uy) * (wx - ux);
@@ -226,7 +85,7 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                     goto done;
                 }
                 if (value == 0) {
-                    boundary[k].sign = 0; /* skipped below */
+                    boundary.items[k].sign = 0; /* skipped below */
                     continue;
                 }
             }
@@ -237,7 +96,7 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             result = Py_NewRef(Py_None);
             goto done;
         }
-        boundary[k].sign = det_p > 0 ? 1 : -1;
+        boundary.items[k].sign = det_p > 0 ? 1 : -1;
     }
 
     /* 3. remove the cavity */
@@ -250,13 +109,13 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (added == NULL) {
         goto done;
     }
-    for (Py_ssize_t k = 0; k < nboundary; k++) {
-        if (boundary[k].sign == 0) {
+    for (Py_ssize_t k = 0; k < boundary.size; k++) {
+        if (boundary.items[k].sign == 0) {
             continue; /* a hull edge the vertex lies on */
         }
-        PyObject *i = PyTuple_GET_ITEM(boundary[k].edge, 0);
-        PyObject *j = PyTuple_GET_ITEM(boundary[k].edge, 1);
-        long sign = boundary[k].sign;
+        PyObject *i = PyTuple_GET_ITEM(boundary.items[k].facet, 0);
+        PyObject *j = PyTuple_GET_ITEM(boundary.items[k].facet, 1);
+        long sign = boundary.items[k].sign;
         PyObject *triangle;
         if (PyLong_AsLong(j) < new_index) {
             triangle = untracked(PyTuple_Pack(3, i, j, index));
@@ -331,11 +190,7 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     result = PyTuple_Pack(3, cavity, added, last ? last : Py_None);
 
 done:
-    for (Py_ssize_t k = 0; k < nboundary; k++) {
-        Py_DECREF(boundary[k].edge);
-    }
-    PyMem_Free(boundary);
-    PyMem_Free(stack);
+    free_boundary(&boundary);
     Py_XDECREF(cavity);
     Py_XDECREF(added);
     Py_XDECREF(last);

@@ -9,12 +9,6 @@
  * then the new tetrahedra around the vertex. ``orient3(a, b, c, d)`` is the exact Python
  * orientation, called only for a vertex on a facet of the hull.
  */
-typedef struct {
-    PyObject *facet;    /* (i, j, k), owned */
-    int inside;         /* the orientation the vertex must have, seen from the cavity */
-    int sign;           /* the orientation found; 0: skip (a hull facet the vertex lies on) */
-} BoundaryFacet;
-
 static int vertex_xyz(PyObject *vertices, PyObject *index, double *out)
 {
     Py_ssize_t i = PyLong_AsSsize_t(index);
@@ -82,162 +76,18 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *point = PyList_GET_ITEM(vertices, new_index);
     PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL;
-    PyObject **stack = NULL;
-    BoundaryFacet *boundary = NULL;
-    Py_ssize_t nstack = 0, stack_size = 16, nboundary = 0, boundary_size = 32;
-    stack = PyMem_Malloc(stack_size * sizeof(PyObject *));
-    boundary = PyMem_Malloc(boundary_size * sizeof(BoundaryFacet));
-    cavity = PySet_New(NULL);
-    if (stack == NULL || boundary == NULL || cavity == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (PySet_Add(cavity, start) < 0) {
-        goto done;
-    }
-    stack[nstack++] = start;
+    BoundaryList boundary = {NULL, 0, 0};
 
     /* 1. the cavity and its boundary facets */
-    while (nstack > 0) {
-        PyObject *simplex = stack[--nstack];
-        if (!PyTuple_Check(simplex) || PyTuple_GET_SIZE(simplex) != 4) {
-            PyErr_SetString(PyExc_TypeError, "tetrahedra must be tuples of four indices");
-            goto done;
-        }
-        PyObject *sphere_of_simplex = PyDict_GetItemWithError(spheres, simplex);
-        if (sphere_of_simplex == NULL || !PyTuple_Check(sphere_of_simplex)
-            || PyTuple_GET_SIZE(sphere_of_simplex) != 6) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_KeyError, "a tetrahedron has no circumsphere");
-            }
-            goto done;
-        }
-        long own_sign = PyLong_AsLong(PyTuple_GET_ITEM(sphere_of_simplex, 5));
-        if (own_sign == -1 && PyErr_Occurred()) {
-            goto done;
-        }
-        PyObject *a = PyTuple_GET_ITEM(simplex, 0), *b = PyTuple_GET_ITEM(simplex, 1);
-        PyObject *c = PyTuple_GET_ITEM(simplex, 2), *d = PyTuple_GET_ITEM(simplex, 3);
-        PyObject *faces[4][3] = {{b, c, d}, {a, c, d}, {a, b, d}, {a, b, c}};
-        const int parities[4] = {-1, 1, -1, 1};
-        for (int k = 0; k < 4; k++) {
-            PyObject *facet = PyTuple_Pack(3, faces[k][0], faces[k][1], faces[k][2]);
-            if (facet == NULL) {
-                goto done;
-            }
-            PyObject *owners = PyDict_GetItemWithError(facets, facet);
-            if (owners == NULL) {
-                if (!PyErr_Occurred()) {
-                    PyErr_SetObject(PyExc_KeyError, facet);
-                }
-                Py_DECREF(facet);
-                goto done;
-            }
-            if (PyList_GET_SIZE(owners) == 2) {
-                int first = PyObject_RichCompareBool(PyList_GET_ITEM(owners, 0), simplex, Py_EQ);
-                if (first < 0) {
-                    Py_DECREF(facet);
-                    goto done;
-                }
-                PyObject *other = PyList_GET_ITEM(owners, first ? 1 : 0);
-                int known = PySet_Contains(cavity, other);
-                if (known) {
-                    Py_DECREF(facet);
-                    if (known < 0) {
-                        goto done;
-                    }
-                    continue;
-                }
-                PyObject *sphere = PyDict_GetItemWithError(spheres, other);
-                if (sphere == NULL || !PyTuple_Check(sphere) || PyTuple_GET_SIZE(sphere) != 6) {
-                    if (!PyErr_Occurred()) {
-                        PyErr_SetString(PyExc_KeyError, "a tetrahedron has no circumsphere");
-                    }
-                    Py_DECREF(facet);
-                    goto done;
-                }
-                double center[3], low, high;
-                for (int m = 0; m < 3; m++) {
-                    center[m] = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, m));
-                }
-                low = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 3));
-                high = PyFloat_AsDouble(PyTuple_GET_ITEM(sphere, 4));
-                if (PyErr_Occurred()) {
-                    Py_DECREF(facet);
-                    goto done;
-                }
-                double distance2 = pow(p[0] - center[0], 2.0) + pow(p[1] - center[1], 2.0)
-                                   + pow(p[2] - center[2], 2.0);
-                int inside = distance2 < low;
-                if (!inside && distance2 <= high) {
-                    PyObject *corners = PyList_New(4);
-                    if (corners == NULL) {
-                        Py_DECREF(facet);
-                        goto done;
-                    }
-                    for (Py_ssize_t m = 0; m < 4; m++) {
-                        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(other, m));
-                        if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
-                            Py_DECREF(corners);
-                            Py_DECREF(facet);
-                            if (!PyErr_Occurred()) {
-                                PyErr_SetString(PyExc_IndexError, "a vertex is out of range");
-                            }
-                            goto done;
-                        }
-                        PyObject *vertex = PyList_GET_ITEM(vertices, i);
-                        Py_INCREF(vertex);
-                        PyList_SET_ITEM(corners, m, vertex);
-                    }
-                    PyObject *answer = PyObject_CallFunctionObjArgs(in_circumsphere, corners,
-                                                                    point, NULL);
-                    Py_DECREF(corners);
-                    inside = answer == NULL ? -1 : PyObject_IsTrue(answer);
-                    Py_XDECREF(answer);
-                    if (inside < 0) {
-                        Py_DECREF(facet);
-                        goto done;
-                    }
-                }
-                if (inside) {
-                    Py_DECREF(facet);
-                    if (PySet_Add(cavity, other) < 0) {
-                        goto done;
-                    }
-                    if (nstack == stack_size) {
-                        stack_size *= 2;
-                        PyObject **grown = PyMem_Realloc(stack, stack_size * sizeof(PyObject *));
-                        if (grown == NULL) {
-                            PyErr_NoMemory();
-                            goto done;
-                        }
-                        stack = grown;
-                    }
-                    stack[nstack++] = other;
-                    continue;
-                }
-            }
-            if (nboundary == boundary_size) {
-                boundary_size *= 2;
-                BoundaryFacet *grown =
-                    PyMem_Realloc(boundary, boundary_size * sizeof(BoundaryFacet));
-                if (grown == NULL) {
-                    Py_DECREF(facet);
-                    PyErr_NoMemory();
-                    goto done;
-                }
-                boundary = grown;
-            }
-            boundary[nboundary].facet = facet;
-            boundary[nboundary].inside = (int)(parities[k] * own_sign);
-            boundary[nboundary].sign = 0;
-            nboundary++;
-        }
+    cavity = grow_cavity(start, p, 3, point, vertices, spheres, facets, in_circumsphere,
+                         &boundary);
+    if (cavity == NULL) {
+        goto done;
     }
 
     /* 2. the new vertex must see every boundary facet from the cavity's side */
-    for (Py_ssize_t k = 0; k < nboundary; k++) {
-        PyObject *facet = boundary[k].facet;
+    for (Py_ssize_t k = 0; k < boundary.size; k++) {
+        PyObject *facet = boundary.items[k].facet;
         double u[3], v[3], w[3];
         if (vertex_xyz(vertices, PyTuple_GET_ITEM(facet, 0), u) < 0
             || vertex_xyz(vertices, PyTuple_GET_ITEM(facet, 1), v) < 0
@@ -275,11 +125,11 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             result = Py_NewRef(Py_None);
             goto done;
         }
-        if (seen != boundary[k].inside) {
+        if (seen != boundary.items[k].inside) {
             result = Py_NewRef(Py_None);
             goto done;
         }
-        boundary[k].sign = seen;
+        boundary.items[k].sign = seen;
     }
 
     /* 3. remove the cavity */
@@ -292,14 +142,14 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (added == NULL) {
         goto done;
     }
-    for (Py_ssize_t k = 0; k < nboundary; k++) {
-        if (boundary[k].sign == 0) {
+    for (Py_ssize_t k = 0; k < boundary.size; k++) {
+        if (boundary.items[k].sign == 0) {
             continue;
         }
-        PyObject *i = PyTuple_GET_ITEM(boundary[k].facet, 0);
-        PyObject *j = PyTuple_GET_ITEM(boundary[k].facet, 1);
-        PyObject *m = PyTuple_GET_ITEM(boundary[k].facet, 2);
-        long sign = boundary[k].sign;
+        PyObject *i = PyTuple_GET_ITEM(boundary.items[k].facet, 0);
+        PyObject *j = PyTuple_GET_ITEM(boundary.items[k].facet, 1);
+        PyObject *m = PyTuple_GET_ITEM(boundary.items[k].facet, 2);
+        long sign = boundary.items[k].sign;
         PyObject *tetrahedron;
         if (PyLong_AsLong(m) < new_index) {
             tetrahedron = untracked(PyTuple_Pack(4, i, j, m, index));
@@ -380,11 +230,7 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     result = PyTuple_Pack(3, cavity, added, last ? last : Py_None);
 
 done:
-    for (Py_ssize_t k = 0; k < nboundary; k++) {
-        Py_DECREF(boundary[k].facet);
-    }
-    PyMem_Free(boundary);
-    PyMem_Free(stack);
+    free_boundary(&boundary);
     Py_XDECREF(cavity);
     Py_XDECREF(added);
     Py_XDECREF(last);

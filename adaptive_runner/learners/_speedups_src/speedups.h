@@ -37,6 +37,19 @@ typedef struct {
 
 extern PyTypeObject LossQueueType;
 
+/* A facet on the boundary of an insertion's cavity (cavity.c). */
+typedef struct {
+    PyObject *facet;    /* its vertex indices, owned */
+    PyObject *opposite; /* the cavity simplex's vertex across it, borrowed from the simplex */
+    int inside;         /* 3D: the orientation the new vertex must have, seen from the cavity */
+    int sign;           /* the orientation found by the caller; 0: no simplex on this facet */
+} BoundaryFacet;
+
+typedef struct {
+    BoundaryFacet *items;
+    Py_ssize_t size, capacity;
+} BoundaryList;
+
 /* common.c: reading the Python structures, exact sums, tuples of numbers */
 int point_xy(PyObject *point, double *x, double *y);
 int sorted_corners(PyObject *points, Py_ssize_t a, Py_ssize_t b, Py_ssize_t c, Corner corners[3]);
@@ -57,6 +70,12 @@ int remove_cavity(PyObject *cavity, PyObject *simplices, PyObject *spheres, PyOb
                   PyObject *vertex_to_simplices);
 int link_simplex(PyObject *simplex, PyObject *simplices, PyObject *added,
                  PyObject *vertex_to_simplices, PyObject *facets);
+
+/* cavity.c: the cavity of a new vertex (a new set; its boundary facets into ``boundary``) */
+PyObject *grow_cavity(PyObject *start, const double *p, int dim, PyObject *point,
+                      PyObject *vertices, PyObject *spheres, PyObject *facets,
+                      PyObject *predicate, BoundaryList *boundary);
+void free_boundary(BoundaryList *boundary);
 
 /* loss_queue.c */
 int queue_set(LossQueue *self, PyObject *triangle, const double *key, int nkey);
