@@ -29,14 +29,14 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     const double bound = (3.0 + 16.0 * 0x1p-53) * 0x1p-53; /* _ORIENT2_BOUND */
     const double low_factor = 1.0 - 1e-9, high_factor = 1.0 + 1e-9; /* _INSPHERE_BAND */
     long new_index = PyLong_AsLong(index);
-    double px, py;
-    if (vertex_xy(vertices, index, &px, &py) < 0) {
+    double p[2];
+    if (vertex_coordinates(vertices, index, 2, p) < 0) {
         return NULL;
     }
+    const double px = p[0], py = p[1];
     PyObject *point = PyList_GET_ITEM(vertices, new_index);
     PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL;
     BoundaryList boundary = {NULL, 0, 0};
-    const double p[2] = {px, py};
 
     /* 1. the cavity and its boundary edges */
     cavity = grow_cavity(start, p, 2, point, vertices, spheres, facets, in_circumsphere,
@@ -47,13 +47,14 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
     /* 2. the new vertex must see every boundary edge from the cavity's side */
     for (Py_ssize_t k = 0; k < boundary.size; k++) {
-        double ux, uy, vx, vy, wx, wy;
+        double u[2], v[2], w[2];
         PyObject *edge = boundary.items[k].facet;
-        if (vertex_xy(vertices, PyTuple_GET_ITEM(edge, 0), &ux, &uy) < 0
-            || vertex_xy(vertices, PyTuple_GET_ITEM(edge, 1), &vx, &vy) < 0
-            || vertex_xy(vertices, boundary.items[k].opposite, &wx, &wy) < 0) {
+        if (vertex_coordinates(vertices, PyTuple_GET_ITEM(edge, 0), 2, u) < 0
+            || vertex_coordinates(vertices, PyTuple_GET_ITEM(edge, 1), 2, v) < 0
+            || vertex_coordinates(vertices, boundary.items[k].opposite, 2, w) < 0) {
             goto done;
         }
+        const double ux = u[0], uy = u[1], vx = v[0], vy = v[1], wx = w[0], wy = w[1];
         double left = (vx - ux) * (wy - uy), right = (vy - uy) * (wx - ux);
         double det_w = left - right;
         if (fabs(det_w) <= bound * (fabs(left) + fabs(right))) {
@@ -65,29 +66,12 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         double det_p = left - right;
         if (fabs(det_p) <= bound * (fabs(left) + fabs(right))) {
             /* on a hull edge exactly: no triangle is made with that edge */
-            PyObject *owners = PyDict_GetItemWithError(facets, edge);
-            if (owners == NULL) {
-                if (!PyErr_Occurred()) {
-                    PyErr_SetObject(PyExc_KeyError, edge);
-                }
+            int on_hull = on_hull_facet(facets, edge, vertices, point, orient2);
+            if (on_hull < 0) {
                 goto done;
             }
-            if (PyList_GET_SIZE(owners) == 1) {
-                PyObject *u = PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 0)));
-                PyObject *v = PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(edge, 1)));
-                PyObject *sign = PyObject_CallFunctionObjArgs(orient2, u, v, point, NULL);
-                if (sign == NULL) {
-                    goto done;
-                }
-                long value = PyLong_AsLong(sign);
-                Py_DECREF(sign);
-                if (value == -1 && PyErr_Occurred()) {
-                    goto done;
-                }
-                if (value == 0) {
-                    boundary.items[k].sign = 0; /* skipped below */
-                    continue;
-                }
+            if (on_hull) {
+                continue; /* its sign stays 0: skipped below */
             }
             result = Py_NewRef(Py_None);
             goto done;
@@ -113,40 +97,8 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (boundary.items[k].sign == 0) {
             continue; /* a hull edge the vertex lies on */
         }
-        PyObject *i = PyTuple_GET_ITEM(boundary.items[k].facet, 0);
-        PyObject *j = PyTuple_GET_ITEM(boundary.items[k].facet, 1);
         long sign = boundary.items[k].sign;
-        PyObject *triangle;
-        if (PyLong_AsLong(j) < new_index) {
-            triangle = untracked(PyTuple_Pack(3, i, j, index));
-        }
-        else { /* not reached while vertices are numbered in insertion order */
-            PyObject *unsorted = PyList_New(0);
-            if (unsorted == NULL || PyList_Append(unsorted, i) < 0
-                || PyList_Append(unsorted, j) < 0 || PyList_Append(unsorted, index) < 0
-                || PyList_Sort(unsorted) < 0) {
-                Py_XDECREF(unsorted);
-                goto done;
-            }
-            triangle = PyList_AsTuple(unsorted);
-            Py_DECREF(unsorted);
-            if (triangle == NULL) {
-                goto done;
-            }
-            PyObject *corners[3];
-            for (int m = 0; m < 3; m++) {
-                corners[m] = PyList_GET_ITEM(
-                    vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(triangle, m)));
-            }
-            PyObject *exact = PyObject_CallFunctionObjArgs(orient2, corners[0], corners[1],
-                                                           corners[2], NULL);
-            sign = exact ? PyLong_AsLong(exact) : -1;
-            Py_XDECREF(exact);
-            if (PyErr_Occurred()) {
-                Py_DECREF(triangle);
-                goto done;
-            }
-        }
+        PyObject *triangle = new_simplex(boundary.items[k].facet, index, vertices, orient2, &sign);
         if (triangle == NULL) {
             goto done;
         }
@@ -157,11 +109,13 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *a = PyTuple_GET_ITEM(triangle, 0), *b = PyTuple_GET_ITEM(triangle, 1);
         PyObject *c = PyTuple_GET_ITEM(triangle, 2);
         /* the circumcircle, as _circumsphere2 computes it */
-        double ax, ay, bx, by, cx, cy;
-        if (vertex_xy(vertices, a, &ax, &ay) < 0 || vertex_xy(vertices, b, &bx, &by) < 0
-            || vertex_xy(vertices, c, &cx, &cy) < 0) {
+        double pa[2], pb[2], pc[2];
+        if (vertex_coordinates(vertices, a, 2, pa) < 0
+            || vertex_coordinates(vertices, b, 2, pb) < 0
+            || vertex_coordinates(vertices, c, 2, pc) < 0) {
             goto done;
         }
+        double ax = pa[0], ay = pa[1], bx = pb[0], by = pb[1], cx = pc[0], cy = pc[1];
         bx = bx - ax;
         by = by - ay;
         cx = cx - ax;
@@ -178,14 +132,9 @@ PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             numbers[2] = radius2 * low_factor;
             numbers[3] = radius2 * high_factor;
         }
-        PyObject *sign_object = PyLong_FromLong(sign);
-        PyObject *sphere = sign_object ? number_tuple(4, numbers, sign_object) : NULL;
-        Py_XDECREF(sign_object);
-        if (sphere == NULL || PyDict_SetItem(spheres, triangle, sphere) < 0) {
-            Py_XDECREF(sphere);
+        if (store_sphere(spheres, triangle, numbers, 4, sign) < 0) {
             goto done;
         }
-        Py_DECREF(sphere);
     }
     result = PyTuple_Pack(3, cavity, added, last ? last : Py_None);
 

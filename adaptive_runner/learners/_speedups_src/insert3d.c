@@ -9,30 +9,6 @@
  * then the new tetrahedra around the vertex. ``orient3(a, b, c, d)`` is the exact Python
  * orientation, called only for a vertex on a facet of the hull.
  */
-static int vertex_xyz(PyObject *vertices, PyObject *index, double *out)
-{
-    Py_ssize_t i = PyLong_AsSsize_t(index);
-    if (i == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
-        PyErr_Format(PyExc_IndexError, "vertex %zd is not in the triangulation", i);
-        return -1;
-    }
-    PyObject *point = PyList_GET_ITEM(vertices, i);
-    if (!PyTuple_Check(point) || PyTuple_GET_SIZE(point) != 3) {
-        PyErr_SetString(PyExc_TypeError, "3D vertices must be (x, y, z) tuples");
-        return -1;
-    }
-    for (int k = 0; k < 3; k++) {
-        out[k] = PyFloat_AsDouble(PyTuple_GET_ITEM(point, k));
-        if (out[k] == -1.0 && PyErr_Occurred()) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* _orient3_float: the orientation of (a, b, c, d) when floating point is sure, else 0 */
 static int orient3_float(const double *a, const double *b, const double *c, const double *d)
 {
@@ -71,7 +47,7 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     const double low_factor = 1.0 - 1e-9, high_factor = 1.0 + 1e-9; /* _INSPHERE_BAND */
     long new_index = PyLong_AsLong(index);
     double p[3];
-    if (vertex_xyz(vertices, index, p) < 0) {
+    if (vertex_coordinates(vertices, index, 3, p) < 0) {
         return NULL;
     }
     PyObject *point = PyList_GET_ITEM(vertices, new_index);
@@ -89,38 +65,20 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t k = 0; k < boundary.size; k++) {
         PyObject *facet = boundary.items[k].facet;
         double u[3], v[3], w[3];
-        if (vertex_xyz(vertices, PyTuple_GET_ITEM(facet, 0), u) < 0
-            || vertex_xyz(vertices, PyTuple_GET_ITEM(facet, 1), v) < 0
-            || vertex_xyz(vertices, PyTuple_GET_ITEM(facet, 2), w) < 0) {
+        if (vertex_coordinates(vertices, PyTuple_GET_ITEM(facet, 0), 3, u) < 0
+            || vertex_coordinates(vertices, PyTuple_GET_ITEM(facet, 1), 3, v) < 0
+            || vertex_coordinates(vertices, PyTuple_GET_ITEM(facet, 2), 3, w) < 0) {
             goto done;
         }
         int seen = orient3_float(u, v, w, p);
         if (seen == 0) {
             /* the vertex may lie on the facet's plane: fine on the hull (no flat simplex) */
-            PyObject *owners = PyDict_GetItemWithError(facets, facet);
-            if (owners == NULL) {
-                if (!PyErr_Occurred()) {
-                    PyErr_SetObject(PyExc_KeyError, facet);
-                }
+            int on_hull = on_hull_facet(facets, facet, vertices, point, orient3);
+            if (on_hull < 0) {
                 goto done;
             }
-            if (PyList_GET_SIZE(owners) == 1) {
-                PyObject *exact = PyObject_CallFunctionObjArgs(
-                    orient3, PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(facet, 0))),
-                    PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(facet, 1))),
-                    PyList_GET_ITEM(vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(facet, 2))), point,
-                    NULL);
-                if (exact == NULL) {
-                    goto done;
-                }
-                long value = PyLong_AsLong(exact);
-                Py_DECREF(exact);
-                if (value == -1 && PyErr_Occurred()) {
-                    goto done;
-                }
-                if (value == 0) {
-                    continue; /* sign stays 0: skipped below */
-                }
+            if (on_hull) {
+                continue; /* its sign stays 0: skipped below */
             }
             result = Py_NewRef(Py_None);
             goto done;
@@ -146,41 +104,9 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (boundary.items[k].sign == 0) {
             continue;
         }
-        PyObject *i = PyTuple_GET_ITEM(boundary.items[k].facet, 0);
-        PyObject *j = PyTuple_GET_ITEM(boundary.items[k].facet, 1);
-        PyObject *m = PyTuple_GET_ITEM(boundary.items[k].facet, 2);
         long sign = boundary.items[k].sign;
-        PyObject *tetrahedron;
-        if (PyLong_AsLong(m) < new_index) {
-            tetrahedron = untracked(PyTuple_Pack(4, i, j, m, index));
-        }
-        else { /* not reached while vertices are numbered in insertion order */
-            PyObject *unsorted = PyList_New(0);
-            if (unsorted == NULL || PyList_Append(unsorted, i) < 0
-                || PyList_Append(unsorted, j) < 0 || PyList_Append(unsorted, m) < 0
-                || PyList_Append(unsorted, index) < 0 || PyList_Sort(unsorted) < 0) {
-                Py_XDECREF(unsorted);
-                goto done;
-            }
-            tetrahedron = PyList_AsTuple(unsorted);
-            Py_DECREF(unsorted);
-            if (tetrahedron == NULL) {
-                goto done;
-            }
-            PyObject *corners[4];
-            for (int q = 0; q < 4; q++) {
-                corners[q] = PyList_GET_ITEM(
-                    vertices, PyLong_AsSsize_t(PyTuple_GET_ITEM(tetrahedron, q)));
-            }
-            PyObject *exact = PyObject_CallFunctionObjArgs(orient3, corners[0], corners[1],
-                                                           corners[2], corners[3], NULL);
-            sign = exact ? PyLong_AsLong(exact) : -1;
-            Py_XDECREF(exact);
-            if (PyErr_Occurred()) {
-                Py_DECREF(tetrahedron);
-                goto done;
-            }
-        }
+        PyObject *tetrahedron =
+            new_simplex(boundary.items[k].facet, index, vertices, orient3, &sign);
         if (tetrahedron == NULL) {
             goto done;
         }
@@ -192,8 +118,10 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *c = PyTuple_GET_ITEM(tetrahedron, 2), *d = PyTuple_GET_ITEM(tetrahedron, 3);
         /* the circumsphere, as _circumsphere3 computes it */
         double va[3], vb[3], vc[3], vd[3];
-        if (vertex_xyz(vertices, a, va) < 0 || vertex_xyz(vertices, b, vb) < 0
-            || vertex_xyz(vertices, c, vc) < 0 || vertex_xyz(vertices, d, vd) < 0) {
+        if (vertex_coordinates(vertices, a, 3, va) < 0
+            || vertex_coordinates(vertices, b, 3, vb) < 0
+            || vertex_coordinates(vertices, c, 3, vc) < 0
+            || vertex_coordinates(vertices, d, 3, vd) < 0) {
             goto done;
         }
         double ux = vb[0] - va[0], uy = vb[1] - va[1], uz = vb[2] - va[2];
@@ -218,14 +146,9 @@ PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             numbers[3] = radius2 * low_factor;
             numbers[4] = radius2 * high_factor;
         }
-        PyObject *sign_object = PyLong_FromLong(sign);
-        PyObject *sphere = sign_object ? number_tuple(5, numbers, sign_object) : NULL;
-        Py_XDECREF(sign_object);
-        if (sphere == NULL || PyDict_SetItem(spheres, tetrahedron, sphere) < 0) {
-            Py_XDECREF(sphere);
+        if (store_sphere(spheres, tetrahedron, numbers, 5, sign) < 0) {
             goto done;
         }
-        Py_DECREF(sphere);
     }
     result = PyTuple_Pack(3, cavity, added, last ? last : Py_None);
 

@@ -12,7 +12,8 @@
  * in-circle test too close to call in floating point, vector values, other loss functions)
  * calls back into the Python code, so it has one implementation only.
  *
- * Sources: common.c (shared helpers), insert2d.c and insert3d.c (the insertions), mesh2d.c
+ * Sources: common.c (shared helpers), triangulation.c and cavity.c (the triangulation's
+ * structures and the cavity search), insert2d.c and insert3d.c (the insertions), mesh2d.c
  * (the Learner2D's loss update), loss_queue.c (the LossQueue type), this file (the module).
  */
 #include "speedups.h"

@@ -50,7 +50,8 @@ typedef struct {
     Py_ssize_t size, capacity;
 } BoundaryList;
 
-/* common.c: reading the Python structures, exact sums, tuples of numbers */
+/* common.c: reading points and triangles, exact sums, tuples of numbers; triangulation.c:
+ * the triangulation's structures */
 int point_xy(PyObject *point, double *x, double *y);
 int sorted_corners(PyObject *points, Py_ssize_t a, Py_ssize_t b, Py_ssize_t c, Corner corners[3]);
 int exact_sum(const double *values, Py_ssize_t n, double *result);
@@ -60,8 +61,7 @@ int triangle_vertices(PyObject *t, Py_ssize_t size, Py_ssize_t *a, Py_ssize_t *b
 int add_all(PyObject *target, PyObject *items);
 int is_nonfinite(PyObject *nonfinite, Py_ssize_t i);
 int grow_array(void **array, Py_ssize_t *capacity, Py_ssize_t needed, size_t item);
-PyObject *edge_of(PyObject *first, PyObject *second);
-int vertex_xy(PyObject *vertices, PyObject *index, double *x, double *y);
+int vertex_coordinates(PyObject *vertices, PyObject *index, int dim, double *out);
 int list_remove(PyObject *list, PyObject *item);
 int set_remove(PyObject *set, PyObject *item);
 PyObject *star_of(PyObject *vertex_to_simplices, PyObject *index);
@@ -70,6 +70,12 @@ int remove_cavity(PyObject *cavity, PyObject *simplices, PyObject *spheres, PyOb
                   PyObject *vertex_to_simplices);
 int link_simplex(PyObject *simplex, PyObject *simplices, PyObject *added,
                  PyObject *vertex_to_simplices, PyObject *facets);
+PyObject *new_simplex(PyObject *facet, PyObject *index, PyObject *vertices, PyObject *orient,
+                      long *sign);
+int on_hull_facet(PyObject *facets, PyObject *facet, PyObject *vertices, PyObject *point,
+                  PyObject *orient);
+int store_sphere(PyObject *spheres, PyObject *simplex, const double *numbers, Py_ssize_t n,
+                 long sign);
 
 /* cavity.c: the cavity of a new vertex (a new set; its boundary facets into ``boundary``) */
 PyObject *grow_cavity(PyObject *start, const double *p, int dim, PyObject *point,
