@@ -137,7 +137,7 @@ class _Mesh:
     around it), each triangle a loss from its vertices' values and gradients. A change marks the
     planes and vertex gradients it affects (``dirty_planes``, ``dirty_vertices``); they and the
     losses of the triangles around the marked vertices are recomputed at the next
-    :meth:`flush`. Losses are kept in a lazy-deletion heap.
+    :meth:`flush`. Losses are kept in a :class:`~adaptive_runner.learners.loss_queue.LossQueue`.
     """
 
     def __init__(self, learner: Learner2D) -> None:
