@@ -8,23 +8,9 @@
 static int in_sphere_exact(PyObject *predicate, PyObject *vertices, PyObject *simplex,
                            PyObject *point)
 {
-    Py_ssize_t size = PyTuple_GET_SIZE(simplex);
-    PyObject *corners = PyList_New(size);
+    PyObject *corners = corner_points(vertices, simplex, NULL);
     if (corners == NULL) {
         return -1;
-    }
-    for (Py_ssize_t k = 0; k < size; k++) {
-        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(simplex, k));
-        if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
-            Py_DECREF(corners);
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_IndexError, "a simplex has a vertex out of range");
-            }
-            return -1;
-        }
-        PyObject *vertex = PyList_GET_ITEM(vertices, i);
-        Py_INCREF(vertex);
-        PyList_SET_ITEM(corners, k, vertex);
     }
     PyObject *answer = PyObject_CallFunctionObjArgs(predicate, corners, point, NULL);
     Py_DECREF(corners);

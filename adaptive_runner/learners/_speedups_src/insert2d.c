@@ -13,28 +13,18 @@
 PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 9) {
-        PyErr_Format(PyExc_TypeError, "insert_2d() takes 9 arguments (%zd given)", nargs);
-        return NULL;
-    }
-    PyObject *index = args[0], *start = args[1], *vertices = args[2], *spheres = args[3];
-    PyObject *facets = args[4], *simplices = args[5], *vertex_to_simplices = args[6];
-    PyObject *in_circumsphere = args[7], *orient2 = args[8];
-    if (!PyLong_CheckExact(index) || !PyTuple_Check(start) || !PyList_CheckExact(vertices)
-        || !PyDict_CheckExact(spheres) || !PyDict_CheckExact(facets)
-        || !PyAnySet_CheckExact(simplices) || !PyList_CheckExact(vertex_to_simplices)) {
-        PyErr_SetString(PyExc_TypeError, "insert_2d() got a triangulation of unexpected types");
-        return NULL;
-    }
-    const double bound = (3.0 + 16.0 * 0x1p-53) * 0x1p-53; /* _ORIENT2_BOUND */
-    const double low_factor = 1.0 - 1e-9, high_factor = 1.0 + 1e-9; /* _INSPHERE_BAND */
-    long new_index = PyLong_AsLong(index);
+    InsertArguments a;
     double p[2];
-    if (vertex_coordinates(vertices, index, 2, p) < 0) {
+    if (parse_insert_arguments("insert_2d", args, nargs, 2, &a, p) < 0) {
         return NULL;
     }
+    PyObject *index = a.index, *start = a.start, *vertices = a.vertices, *spheres = a.spheres;
+    PyObject *facets = a.facets, *simplices = a.simplices;
+    PyObject *vertex_to_simplices = a.vertex_to_simplices, *in_circumsphere = a.in_circumsphere;
+    PyObject *orient2 = a.orient, *point = a.point;
+    const double bound = (3.0 + 16.0 * 0x1p-53) * 0x1p-53; /* _ORIENT2_BOUND */
     const double px = p[0], py = p[1];
-    PyObject *point = PyList_GET_ITEM(vertices, new_index);
+    const double low_factor = 1.0 - 1e-9, high_factor = 1.0 + 1e-9; /* _INSPHERE_BAND */
     PyObject *result = NULL, *cavity = NULL, *added = NULL, *last = NULL;
     BoundaryList boundary = {NULL, 0, 0};
 

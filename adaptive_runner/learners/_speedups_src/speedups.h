@@ -61,6 +61,7 @@ int triangle_vertices(PyObject *t, Py_ssize_t size, Py_ssize_t *a, Py_ssize_t *b
 int add_all(PyObject *target, PyObject *items);
 int is_nonfinite(PyObject *nonfinite, Py_ssize_t i);
 int grow_array(void **array, Py_ssize_t *capacity, Py_ssize_t needed, size_t item);
+PyObject *corner_points(PyObject *vertices, PyObject *indices, PyObject *extra);
 int vertex_coordinates(PyObject *vertices, PyObject *index, int dim, double *out);
 int list_remove(PyObject *list, PyObject *item);
 int set_remove(PyObject *set, PyObject *item);
@@ -76,6 +77,16 @@ int on_hull_facet(PyObject *facets, PyObject *facet, PyObject *vertices, PyObjec
                   PyObject *orient);
 int store_sphere(PyObject *spheres, PyObject *simplex, const double *numbers, Py_ssize_t n,
                  long sign);
+
+/* The arguments of insert_2d and insert_3d (triangulation.c parses them). */
+typedef struct {
+    PyObject *index, *start, *vertices, *spheres, *facets, *simplices, *vertex_to_simplices;
+    PyObject *in_circumsphere, *orient;
+    PyObject *point; /* vertices[index], borrowed */
+} InsertArguments;
+
+int parse_insert_arguments(const char *name, PyObject *const *args, Py_ssize_t nargs, int dim,
+                           InsertArguments *out, double *p);
 
 /* cavity.c: the cavity of a new vertex (a new set; its boundary facets into ``boundary``) */
 PyObject *grow_cavity(PyObject *start, const double *p, int dim, PyObject *point,

@@ -3,6 +3,36 @@
  * vertex stars, facet owners, circumsphere records, and the simplices of a cavity. */
 #include "speedups.h"
 
+/* The coordinates of the vertices ``indices`` (a tuple of int objects), followed by ``extra``
+ * when it is not NULL, as a new tuple of the vertices' own point tuples: the argument the exact
+ * Python predicates take. NULL on error. */
+PyObject *corner_points(PyObject *vertices, PyObject *indices, PyObject *extra)
+{
+    Py_ssize_t size = PyTuple_GET_SIZE(indices);
+    PyObject *corners = PyTuple_New(size + (extra != NULL));
+    if (corners == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < size; k++) {
+        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(indices, k));
+        if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
+            Py_DECREF(corners);
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_IndexError, "a simplex has a vertex out of range");
+            }
+            return NULL;
+        }
+        PyObject *vertex = PyList_GET_ITEM(vertices, i);
+        Py_INCREF(vertex);
+        PyTuple_SET_ITEM(corners, k, vertex);
+    }
+    if (extra != NULL) {
+        Py_INCREF(extra);
+        PyTuple_SET_ITEM(corners, size, extra);
+    }
+    return corners;
+}
+
 /* The ``dim`` coordinates of vertex ``index`` (an int object) of ``vertices`` into ``out``. */
 int vertex_coordinates(PyObject *vertices, PyObject *index, int dim, double *out)
 {
@@ -217,20 +247,7 @@ PyObject *new_simplex(PyObject *facet, PyObject *index, PyObject *vertices, PyOb
     if (simplex == NULL) {
         return NULL;
     }
-    PyObject *corners = PyTuple_New(size + 1);
-    for (Py_ssize_t k = 0; corners != NULL && k <= size; k++) {
-        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(simplex, k));
-        if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
-            Py_CLEAR(corners);
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_IndexError, "a simplex has a vertex out of range");
-            }
-            break;
-        }
-        PyObject *vertex = PyList_GET_ITEM(vertices, i);
-        Py_INCREF(vertex);
-        PyTuple_SET_ITEM(corners, k, vertex);
-    }
+    PyObject *corners = corner_points(vertices, simplex, NULL);
     PyObject *exact = corners ? PyObject_Call(orient, corners, NULL) : NULL;
     Py_XDECREF(corners);
     *sign = exact ? PyLong_AsLong(exact) : -1;
@@ -270,26 +287,10 @@ int on_hull_facet(PyObject *facets, PyObject *facet, PyObject *vertices, PyObjec
     if (PyList_GET_SIZE(owners) != 1) {
         return 0;
     }
-    Py_ssize_t size = PyTuple_GET_SIZE(facet);
-    PyObject *corners = PyTuple_New(size + 1);
+    PyObject *corners = corner_points(vertices, facet, point);
     if (corners == NULL) {
         return -1;
     }
-    for (Py_ssize_t k = 0; k < size; k++) {
-        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(facet, k));
-        if (i < 0 || i >= PyList_GET_SIZE(vertices)) {
-            Py_DECREF(corners);
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_IndexError, "a facet has a vertex out of range");
-            }
-            return -1;
-        }
-        PyObject *vertex = PyList_GET_ITEM(vertices, i);
-        Py_INCREF(vertex);
-        PyTuple_SET_ITEM(corners, k, vertex);
-    }
-    Py_INCREF(point);
-    PyTuple_SET_ITEM(corners, size, point);
     PyObject *exact = PyObject_Call(orient, corners, NULL);
     Py_DECREF(corners);
     if (exact == NULL) {
@@ -301,4 +302,30 @@ int on_hull_facet(PyObject *facets, PyObject *facet, PyObject *vertices, PyObjec
         return -1;
     }
     return value == 0;
+}
+
+/* Check and unpack the arguments (index, start, vertices, spheres, facets, simplices,
+ * vertex_to_simplices, in_circumsphere_exact, orient) of insert_2d / insert_3d; the new
+ * vertex's ``dim`` coordinates go into ``p``. 0, or -1 with an exception set. */
+int parse_insert_arguments(const char *name, PyObject *const *args, Py_ssize_t nargs, int dim,
+                           InsertArguments *out, double *p)
+{
+    if (nargs != 9) {
+        PyErr_Format(PyExc_TypeError, "%s() takes 9 arguments (%zd given)", name, nargs);
+        return -1;
+    }
+    *out = (InsertArguments){args[0], args[1], args[2], args[3], args[4],
+                             args[5], args[6], args[7], args[8], NULL};
+    if (!PyLong_CheckExact(out->index) || !PyTuple_Check(out->start)
+        || !PyList_CheckExact(out->vertices) || !PyDict_CheckExact(out->spheres)
+        || !PyDict_CheckExact(out->facets) || !PyAnySet_CheckExact(out->simplices)
+        || !PyList_CheckExact(out->vertex_to_simplices)) {
+        PyErr_Format(PyExc_TypeError, "%s() got a triangulation of unexpected types", name);
+        return -1;
+    }
+    if (vertex_coordinates(out->vertices, out->index, dim, p) < 0) {
+        return -1;
+    }
+    out->point = PyList_GET_ITEM(out->vertices, PyLong_AsSsize_t(out->index));
+    return 0;
 }
