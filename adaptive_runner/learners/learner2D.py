@@ -17,8 +17,15 @@ pending value replaced by the real one) marks the planes and vertex gradients it
 and the losses of the triangles around the marked vertices (about 20), are recomputed at the
 next ``ask`` or ``loss``: O(1) per point. A user's ``loss_per_triangle`` written for
 python-adaptive is instead called on the whole mesh (O(N) per ask), as python-adaptive does.
-For scalar values and the default loss, this update runs in C when the optional extension
-``_speedups`` was built (:mod:`adaptive_runner.learners.speedups`), with bitwise the same result.
+
+Two implementations. For float values and the default loss, when the optional extension
+``_speedups`` was built (:mod:`adaptive_runner.learners.speedups`), the whole mesh lives in C
+arrays (``_speedups.Mesh2D``: triangulation, planes, gradients, losses, loss heap), with bitwise
+the same results as the Python :class:`_Mesh` below, which serves every other case (vector
+values, other losses, no compiler). Python objects per triangle (tuples, sets, dict entries)
+scatter over the heap, so at 10,000 points each update misses the cache hundreds of times; the
+arrays keep the cost per point nearly flat in N. A learner that receives a vector value
+rebuilds its mesh as a :class:`_Mesh` (the state is a function of the data, see below).
 
 Order independence. The state is a function of the told data: the Delaunay triangulation of
 points in general position is unique; planes and losses are computed with a triangle's vertices
@@ -35,6 +42,7 @@ finite values rounded up to a power of 2**(1/1024), as in the Learner1D.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import numbers
 from collections.abc import Callable, Iterable
@@ -366,31 +374,6 @@ class _Mesh:
             self.gradients = [gradient(v) for v in range(len(self.points))]
             self.queue.reset({t: entry(t) for t in simplices if t not in unsplittable})
             self.all_dirty = False
-        elif (
-            self.dirty_vertices
-            and speedups.compiled is not None
-            and self.learner._local_loss is _local_default
-            and type(self.queue) is speedups.compiled.LossQueue
-        ):  # the branch below, in C
-            speedups.compiled.flush_losses(
-                self.points,
-                self.values,
-                self.nonfinite,
-                self.planes,
-                self.gradients,
-                self.tri.vertex_to_simplices,
-                simplices,
-                unsplittable,
-                self.queue,
-                self.dirty_planes,
-                self.dirty_vertices,
-                float(self.learner._y_scale),
-                AREA_WEIGHT,
-                math.fsum,
-                self._plane,
-                self._gradient,
-                entry,
-            )
         elif self.dirty_vertices:
             planes, plane = self.planes, self._plane
             for t in self.dirty_planes:
@@ -469,10 +452,97 @@ class _Mesh:
         """The entry of the triangle of largest loss (after :meth:`flush`), or None."""
         return self.queue.top()
 
-    def max_loss(self) -> float:
+    def max_loss(self, y_scale: float) -> float:
+        """The largest triangle loss (``y_scale``: the learner's, which this mesh reads
+        itself; the argument keeps the interface of the C mesh)."""
         self.flush()
         e = self.top()
         return 0.0 if e is None else e[-2]
+
+    def next_split(self, y_scale: float) -> tuple | None:
+        """``(triangle, loss, point)``: the triangle of largest loss and where to split it."""
+        self.flush()
+        entry = self.top()
+        if entry is None:
+            return None
+        t = entry[-1]
+        points = self.points
+        return t, entry[-2], _split_point(points[t[0]], points[t[1]], points[t[2]])
+
+    def interpolate(self, t: tuple, point: tuple[float, float]) -> Any:
+        """The linear interpolation at ``point`` in triangle ``t`` (None if a vertex has no
+        value yet; the mean of the three values if ``t`` is flat in unperturbed
+        coordinates)."""
+        values = self.values
+        va, vb, vc = values[t[0]], values[t[1]], values[t[2]]
+        if va is None or vb is None or vc is None:
+            return None
+        points = self.points
+        pa, pb, pc = points[t[0]], points[t[1]], points[t[2]]
+        d1x, d1y = pb[0] - pa[0], pb[1] - pa[1]
+        d2x, d2y = pc[0] - pa[0], pc[1] - pa[1]
+        det = d1x * d2y - d1y * d2x
+        if det == 0.0:
+            return (va + vb + vc) / 3.0
+        px, py = point[0] - pa[0], point[1] - pa[1]
+        lb = (px * d2y - py * d2x) / det
+        lc = (d1x * py - d1y * px) / det
+        return va + lb * (vb - va) + lc * (vc - va)
+
+    def locate(self, point: tuple[float, float]) -> tuple | None:
+        """A triangle containing ``point`` (scaled coordinates), or None."""
+        return self.tri.locate_point(_perturbed(point))
+
+    def triangle_points(self) -> list[tuple]:
+        """The corners (scaled points) of every triangle."""
+        points = self.points
+        return [(points[a], points[b], points[c]) for a, b, c in self.tri.simplices]
+
+    def state(self, y_scale: float) -> dict[str, Any]:
+        """Everything the mesh holds, in the form of the C mesh's ``state`` (for the tests)."""
+        self.flush()
+        tri = self.tri
+        triangles = sorted(tri.simplices)
+        return {
+            "triangles": [(t, tri._spheres[t]) for t in triangles],
+            "vertices": list(tri.vertices),
+            "points": list(self.points),
+            "values": list(self.values),
+            "planes": [(t, self.planes.get(t)) for t in triangles],
+            "gradients": list(self.gradients),
+            "entries": sorted((t, e) for t, e in self.queue.items()),
+            "top": self.top(),
+            "neighbours": [(t, tuple(tri.neighbour_across(t, v) for v in t)) for t in triangles],
+        }
+
+
+@functools.cache
+def _corner_triangulation() -> Triangulation:
+    return Triangulation(_CORNERS)
+
+
+def _compiled_mesh(keys: list[tuple[float, float]]) -> Any:
+    """The C mesh (``_speedups.Mesh2D``) of the unit square with the corner ``keys``: its
+    first two triangles are those of the Python :class:`Triangulation`, so both meshes grow
+    the same."""
+    from adaptive_runner.learners.triangulation import _orient2, in_circumsphere_exact
+
+    tri = _corner_triangulation()
+    triangles = sorted(tri.simplices)
+    return speedups.compiled.Mesh2D(
+        keys,
+        list(_CORNERS),
+        triangles,
+        [tri._spheres[t] for t in triangles],
+        triangles.index(tri._last),
+        tri._walk_counter,
+        tri._duplicate_distance,
+        AREA_WEIGHT,
+        _orient2,
+        in_circumsphere_exact,
+        math.fsum,
+        sum,
+    )
 
 
 class Learner2D(BaseLearner):
@@ -540,7 +610,8 @@ class Learner2D(BaseLearner):
         self._y_max: Any = None
         self._y_scale = 1.0
         self._vdim: int | None = None
-        self._mesh = _Mesh(self)
+        self._scalar_values = True  # False once a value is not a float (a vector)
+        self._mesh = self._new_mesh()
         self._real: _Mesh | None = None  # the evaluated points alone, built on demand
         self._real_backlog: list[tuple[float, float]] = []
 
@@ -610,25 +681,22 @@ class Learner2D(BaseLearner):
                 improvements.append(_INF)
         mesh = self._mesh
         while len(points) < n:
-            mesh.flush()
-            entry = mesh.top()
-            if entry is None:
+            split = mesh.next_split(self._y_scale)
+            if split is None:
                 break
-            t = entry[-1]
-            corners = mesh.points
-            point = _split_point(corners[t[0]], corners[t[1]], corners[t[2]])
+            t, loss, point = split
             key = self._unscaled(point)
             if key in mesh.index or key in self.data:
                 mesh.mark_unsplittable(t)  # at floating-point resolution
                 continue
             if not tell_pending and len(points) == n - 1:
                 points.append(key)  # the last one need not enter the mesh
-                improvements.append(float(entry[-2]))
+                improvements.append(float(loss))
                 break
             scaled = self._scaled(key)
-            value = self._interpolate(mesh, t, scaled)
+            value = mesh.interpolate(t, scaled)
             try:
-                mesh.insert(key, scaled, value, hint=t)
+                mesh.insert(key, scaled, value, t)
             except ValueError:
                 mesh.mark_unsplittable(t)
                 continue
@@ -636,7 +704,7 @@ class Learner2D(BaseLearner):
             self.pending_points.add(key)
             self._pending_values[key] = value
             points.append(key)
-            improvements.append(float(entry[-2]))
+            improvements.append(float(loss))
         if not tell_pending:
             for key in points:
                 self.pending_points.discard(key)
@@ -644,21 +712,6 @@ class Learner2D(BaseLearner):
             if inserted:
                 self._mesh = self._build_mesh(with_pending=True)
         return points, improvements
-
-    def _interpolate(self, mesh: _Mesh, t: tuple, point: tuple[float, float]) -> Any:
-        """The linear interpolation at ``point`` in triangle ``t`` (None if a vertex has no
-        value yet)."""
-        values = [mesh.values[v] for v in t]
-        if any(v is None for v in values):
-            return None
-        pa, pb, pc = (mesh.points[v] for v in t)
-        d1x, d1y = pb[0] - pa[0], pb[1] - pa[1]
-        d2x, d2y = pc[0] - pa[0], pc[1] - pa[1]
-        det = d1x * d2y - d1y * d2x
-        px, py = point[0] - pa[0], point[1] - pa[1]
-        lb = (px * d2y - py * d2x) / det
-        lc = (d1x * py - d1y * px) / det
-        return values[0] + lb * (values[1] - values[0]) + lc * (values[2] - values[0])
 
     # ---- telling -------------------------------------------------------------------------------
     def tell_pending(self, xy: Any) -> None:
@@ -670,17 +723,22 @@ class Learner2D(BaseLearner):
         if key in mesh.index:  # a corner
             return
         point = self._scaled(key)
-        t = mesh.tri.locate_point(_perturbed(point))
-        value = None if t is None else self._interpolate(mesh, t, point)
+        t = mesh.locate(point)
+        value = None if t is None else mesh.interpolate(t, point)
         self._pending_values[key] = value
         with contextlib.suppress(ValueError):  # a near duplicate stays pending outside the mesh
-            mesh.insert(key, point, value, hint=t)
+            mesh.insert(key, point, value, t)
 
     def tell(self, xy: Any, value: Any) -> None:
         key = self._check_point(xy)
         if key in self.data:
             return
         value = self._check_value(value)
+        if type(value) is not float and self._scalar_values:
+            self._scalar_values = False
+            if not isinstance(self._mesh, _Mesh):  # the C mesh takes floats only
+                self._mesh = self._build_mesh(with_pending=True)
+                self._real, self._real_backlog = None, []
         self.data[key] = value
         self.pending_points.discard(key)
         self._pending_values.pop(key, None)
@@ -751,9 +809,21 @@ class Learner2D(BaseLearner):
         else:
             self._mesh = self._build_mesh(with_pending=False)
 
+    def _new_mesh(self) -> Any:
+        """An empty mesh: the C one (:func:`_compiled_mesh`) when the speedups are built, the
+        loss is the default one and the values are floats, else a :class:`_Mesh` (both have
+        the same methods and give bitwise the same results)."""
+        if (
+            speedups.compiled is not None
+            and self._local_loss is _local_default
+            and self._scalar_values
+        ):
+            return _compiled_mesh(self._corners)
+        return _Mesh(self)
+
     def _build_mesh(self, with_pending: bool) -> _Mesh:
         """A new mesh of the data (and pending points), independent of the insertion order."""
-        mesh = _Mesh(self)
+        mesh = self._new_mesh()
         items = list(self.data.items())
         if with_pending:
             items += [(k, self._pending_values.get(k)) for k in self.pending_points]
@@ -777,8 +847,8 @@ class Learner2D(BaseLearner):
             if not self.bounds_are_done:
                 return _INF
             if self.pending_points:
-                return self._sync_real().max_loss()
-        return self._mesh.max_loss()
+                return self._sync_real().max_loss(self._y_scale)
+        return self._mesh.max_loss(self._y_scale)
 
     # ---- data ----------------------------------------------------------------------------------
     def _get_data(self) -> dict[tuple[float, float], Any]:
@@ -824,14 +894,12 @@ class Learner2D(BaseLearner):
         return self.interpolator(scaled=True)
 
     def _grid_size(self) -> int:
-        mesh = self._mesh
-        areas = [self._area(mesh, t) for t in mesh.tri.simplices]
+        areas = [self._area(*corners) for corners in self._mesh.triangle_points()]
         smallest = min((a for a in areas if a > 0), default=1.0)
         return int(min(max(math.ceil(1 / math.sqrt(smallest)), 2), 1000))
 
     @staticmethod
-    def _area(mesh: _Mesh, t: tuple) -> float:
-        pa, pb, pc = (mesh.points[v] for v in t)
+    def _area(pa: tuple, pb: tuple, pc: tuple) -> float:
         return 0.5 * abs((pb[0] - pa[0]) * (pc[1] - pa[1]) - (pb[1] - pa[1]) * (pc[0] - pa[0]))
 
     def interpolated_on_grid(self, n: int | None = None):
@@ -916,7 +984,8 @@ class Learner2D(BaseLearner):
         if tri_alpha:
             mesh = self._sync_real() if self.pending_points else self._mesh
             corners = [
-                [self._unscaled(mesh.points[v]) for v in (*t, t[0])] for t in mesh.tri.simplices
+                [self._unscaled(p) for p in (*corners, corners[0])]
+                for corners in mesh.triangle_points()
             ]
             paths = hv.EdgePaths(corners) if corners else None
             if paths is not None:

@@ -2,8 +2,9 @@
 
 ``compiled`` is the compiled module, or None when it was not built (no C compiler when the
 package was installed) or when the environment variable ``ADAPTIVE_RUNNER_PURE_PYTHON`` is set
-to a non-empty value. The triangulation and the Learner2D look it up at each use, so setting
-``compiled = None`` switches to the Python code, which computes bitwise the same results.
+to a non-empty value. The triangulation looks it up at each use and the Learner2D when it
+makes a mesh (at construction and when it rebuilds one), so setting ``compiled = None``
+switches to the Python code, which computes bitwise the same results.
 """
 
 from __future__ import annotations

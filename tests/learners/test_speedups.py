@@ -20,7 +20,7 @@ import hypothesis.strategies as st
 import numpy as np
 import pytest
 
-from adaptive_runner.learners import speedups, triangulation
+from adaptive_runner.learners import learner2D, speedups, triangulation
 from adaptive_runner.learners.learner2D import Learner2D
 from adaptive_runner.learners.learner2D_losses import uniform_loss
 from adaptive_runner.learners.learnerND import LearnerND
@@ -79,17 +79,24 @@ def triangulation_state(tri: Triangulation) -> tuple:
     )
 
 
-def mesh_state(learner: Learner2D) -> tuple:
-    mesh = learner._mesh
-    mesh.flush()
-    return (
-        triangulation_state(mesh.tri),
-        mesh.points,
-        sorted((t, repr(p)) for t, p in mesh.planes.items() if t in mesh.tri.simplices),
-        [repr(g) for g in mesh.gradients],
-        sorted((t, repr(e)) for t, e in mesh.queue.items()),
-        repr(mesh.top()),
-    )
+def mesh_state(learner: Learner2D) -> dict:
+    """Everything the learner's mesh holds (the C Mesh2D or the Python _Mesh report it in the
+    same form): triangles with their circumcircles and neighbours, perturbed and scaled points,
+    values, planes, gradients, loss entries and the top entry; as reprs, so -0.0 and NaN
+    count."""
+    state = learner._mesh.state(learner._y_scale)
+    assert set(state) == {
+        "triangles",
+        "vertices",
+        "points",
+        "values",
+        "planes",
+        "gradients",
+        "entries",
+        "top",
+        "neighbours",
+    }
+    return {key: repr(value) for key, value in state.items()}
 
 
 def drive(learner: Learner2D, steps: int, function, seed: int = 0, batches=(1, 1, 3, 8)):
@@ -222,6 +229,26 @@ def test_learner_runs_are_identical(both):
     assert len(fast[0]) == 800
 
 
+def test_the_learner_uses_the_compiled_mesh_for_floats_and_the_default_loss():
+    if COMPILED is None:
+        pytest.fail("the speedups are not built; see test_the_extension_is_built")
+    scalar = Learner2D(ring, SQUARE)
+    assert type(scalar._mesh) is COMPILED.Mesh2D
+    other_loss = Learner2D(ring, SQUARE, loss_per_triangle=uniform_loss)
+    assert type(other_loss._mesh) is learner2D._Mesh
+    vector = Learner2D(lambda xy: np.array([xy[0], xy[1]]), SQUARE)
+    points, _ = vector.ask(6)  # pending points in the C mesh, then a vector arrives
+    assert type(vector._mesh) is COMPILED.Mesh2D
+    for point in points:
+        vector.tell(point, vector.function(point))
+    assert type(vector._mesh) is learner2D._Mesh
+    assert vector.pending_points == set()
+    assert vector.npoints == 6
+    points, _ = vector.ask(3)  # and it goes on asking from the rebuilt mesh
+    assert len(set(points)) == 3
+    assert not set(points) & set(vector.data)
+
+
 def test_grid_tells_and_non_finite_values_are_identical(both):
     """Cocircular points told from a grid, NaN and inf values (their triangles take the
     Python path inside the C loop), then asking on."""
@@ -268,8 +295,6 @@ def test_vector_values_and_other_losses_are_identical(both):
 def test_bad_arguments_raise_instead_of_crashing():
     if COMPILED is None:
         pytest.fail("the speedups are not built; see test_the_extension_is_built")
-    with pytest.raises(TypeError, match="takes 17 arguments"):
-        COMPILED.flush_losses()
     with pytest.raises(TypeError, match="takes 9 arguments"):
         COMPILED.insert_2d(1, 2)
     with pytest.raises(TypeError, match="takes 9 arguments"):
@@ -292,6 +317,43 @@ def test_bad_arguments_raise_instead_of_crashing():
             None,
             None,
         )
+
+
+def test_the_compiled_mesh_rejects_bad_input():
+    learner = Learner2D(ring, SQUARE)
+    mesh = learner._mesh
+    if COMPILED is None or type(mesh) is not COMPILED.Mesh2D:
+        pytest.fail("the speedups are not built; see test_the_extension_is_built")
+    with pytest.raises(TypeError):
+        COMPILED.Mesh2D()
+    with pytest.raises(TypeError, match="floats or None"):
+        mesh.insert((0.0, 0.0), (0.5, 0.5), np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="outside the convex hull"):
+        mesh.insert((3.0, 0.0), (2.0, 0.5), None)
+    with pytest.raises(ValueError, match="non-finite"):
+        mesh.insert((0.0, 0.0), (math.nan, 0.5), None)
+    with pytest.raises(ValueError, match="already in the mesh"):
+        mesh.insert((-1.0, -1.0), (0.5, 0.5), None)
+    assert mesh.insert((0.0, 0.0), (0.5, 0.5), 1.0) == 4
+    with pytest.raises(ValueError, match="not a triangle of the mesh"):
+        mesh.mark_unsplittable(10_000)
+    with pytest.raises(ValueError, match="not a triangle of the mesh"):
+        mesh.interpolate(-1, (0.5, 0.5))
+    with pytest.raises(IndexError, match="not in the mesh"):
+        mesh.set_value(99, 1.0)
+    with pytest.raises(TypeError, match="takes 3 or 4 arguments"):
+        mesh.insert((0.0, 0.0))
+    # nothing above changed the mesh: five vertices, four triangles around the centre
+    state = mesh.state(1.0)
+    assert len(state["points"]) == 5
+    assert [t for t, _ in state["triangles"]] == [(0, 1, 4), (0, 2, 4), (1, 3, 4), (2, 3, 4)]
+    assert mesh.index == {
+        (-1.0, -1.0): 0,
+        (-1.0, 1.0): 1,
+        (1.0, -1.0): 2,
+        (1.0, 1.0): 3,
+        (0.0, 0.0): 4,
+    }
 
 
 def test_exact_sum_is_math_fsum():

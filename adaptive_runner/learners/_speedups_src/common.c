@@ -222,3 +222,32 @@ int grow_array(void **array, Py_ssize_t *capacity, Py_ssize_t needed, size_t ite
     *capacity = wanted;
     return 0;
 }
+
+/* For the tests: exact_sum of a list of floats, or None when it defers to math.fsum. */
+PyObject *exact_sum_py(PyObject *module, PyObject *list)
+{
+    (void)module;
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "exact_sum() takes a list of floats");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    double *values = PyMem_Malloc((n ? n : 1) * sizeof(double));
+    if (values == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        values[k] = PyFloat_AsDouble(PyList_GET_ITEM(list, k));
+        if (values[k] == -1.0 && PyErr_Occurred()) {
+            PyMem_Free(values);
+            return NULL;
+        }
+    }
+    double sum;
+    int deferred = exact_sum(values, n, &sum) < 0;
+    PyMem_Free(values);
+    if (deferred) {
+        Py_RETURN_NONE;
+    }
+    return PyFloat_FromDouble(sum);
+}

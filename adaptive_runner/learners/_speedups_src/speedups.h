@@ -36,6 +36,7 @@ typedef struct {
 
 
 extern PyTypeObject LossQueueType;
+extern PyTypeObject Mesh2DType; /* mesh2d.c */
 
 /* A facet on the boundary of an insertion's cavity (cavity.c). */
 typedef struct {
@@ -99,9 +100,8 @@ int queue_set(LossQueue *self, PyObject *triangle, const double *key, int nkey);
 int queue_set_entry(LossQueue *self, PyObject *triangle, PyObject *entry);
 int queue_discard(LossQueue *self, PyObject *triangle);
 
-/* the module's functions (mesh2d.c, insert2d.c, insert3d.c) */
+/* the module's functions (common.c, insert2d.c, insert3d.c) */
 PyObject *exact_sum_py(PyObject *module, PyObject *list);
-PyObject *flush_losses(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *insert_2d(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *insert_3d(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
