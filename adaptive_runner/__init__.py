@@ -6,6 +6,12 @@ the results back, until a *goal* is met. Compatible with the public API of pytho
 """
 
 from adaptive_runner import learner, utils
+from adaptive_runner.display import (
+    active_plotting_tasks,
+    live_info,
+    live_plot,
+    notebook_extension,
+)
 from adaptive_runner.learners import (
     AverageLearner,
     AverageLearner1D,
@@ -49,9 +55,13 @@ __all__ = [
     "Runner",
     "SequenceLearner",
     "SequentialExecutor",
+    "active_plotting_tasks",
     "auto_goal",
     "learner",
+    "live_info",
+    "live_plot",
     "make_datasaver",
+    "notebook_extension",
     "replay_log",
     "simple",
     "stop_after",

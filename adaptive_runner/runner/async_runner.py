@@ -181,6 +181,37 @@ class AsyncRunner(RunnerCore):
             self, update_interval=update_interval, overwrite_previous=overwrite_previous
         )
 
+    def live_plot(
+        self,
+        *,
+        plotter: Callable[[Any], Any] | None = None,
+        update_interval: float = 2.0,
+        name: Any = None,
+        normalize: bool = True,
+    ) -> Any:
+        """A holoviews DynamicMap of the learner that refreshes while the run goes on.
+
+        See :func:`adaptive_runner.live_plot` for the parameters.
+        """
+        from adaptive_runner.display.notebook import live_plot
+
+        return live_plot(
+            self,
+            plotter=plotter,
+            update_interval=update_interval,
+            name=name,
+            normalize=normalize,
+        )
+
+    def live_info(self, *, update_interval: float = 0.1) -> Any:
+        """An ipywidgets panel with the run's status and a cancel button.
+
+        See :func:`adaptive_runner.live_info`.
+        """
+        from adaptive_runner.display.notebook import live_info
+
+        return live_info(self, update_interval=update_interval)
+
     def __repr__(self) -> str:
         return (
             f"<AsyncRunner {self.status()} npoints={self.learner.npoints} "
