@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from adaptive_runner.learners import plotting
 from adaptive_runner.learners.average_learner1D_parts import SampleSums
 from adaptive_runner.learners.base import (
     BaseLearner,
@@ -258,11 +259,21 @@ class AverageLearner(BaseLearner):
         self.tell_many(df[seed_name].astype(int).tolist(), df[y_name].astype(float).tolist())
 
     def plot(self):
-        """A holoviews histogram of the values told (about sqrt(n) bins)."""
+        """A holoviews ``Overlay``: the histogram of the values told (``sqrt(n)`` bins, from 5
+        to 200) and a vertical line at their :attr:`mean`. An empty learner gives an empty
+        histogram and no line. Needs holoviews."""
         hv = require_holoviews("AverageLearner.plot")
         values = np.fromiter(self.data.values(), dtype=float, count=len(self.data))
-        if len(values) == 0:
-            return hv.Histogram(([0.0, 1.0], [0]), kdims=["y"])
-        bins = max(1, int(math.sqrt(len(values))))
-        counts, edges = np.histogram(values, bins=bins)
-        return hv.Histogram((edges, counts), kdims=["y"], vdims=["count"])
+        y = hv.Dimension("y")
+        if len(values):
+            counts, edges = np.histogram(values, bins=min(max(5, math.isqrt(len(values))), 200))
+        else:
+            counts, edges = np.array([0]), np.array([0.0, 1.0])
+        histogram = hv.Histogram((edges, counts), kdims=[y], vdims=["count"])
+        mean = hv.VLines([self.mean] if len(values) else [], kdims=[y], label="mean")
+        return hv.Overlay(
+            [
+                plotting.styled(histogram, alpha=0.7),
+                plotting.styled(mean, color="black", line_width=2),
+            ]
+        )

@@ -677,13 +677,20 @@ class BalancingLearner(BaseLearner):
         Parameters
         ----------
         cdims
-            Labels of the learners, in any form the constructor takes; default: the
-            constructor's ``cdims``, else one slider over the learner index (``i_learner``).
+            Labels of the learners, in any form the constructor takes: one dict per learner
+            (``[{"a": 1, "b": 0}, ...]``) or ``(names, values)`` with one tuple of values per
+            learner (``(["a", "b"], [(1, 0), ...])``). Default: the constructor's ``cdims``,
+            else one slider over the learner index (``i_learner``).
         plotter
             ``learner -> holoviews object``; default ``learner.plot()``.
         dynamic
             A ``holoviews.DynamicMap`` (drawn as the sliders move) if True, else a
-            ``holoviews.HoloMap`` with every plot made now (exportable to HTML).
+            ``holoviews.HoloMap`` with every plot made now (exportable to HTML), keyed by the
+            tuples of ``cdims`` values (the values themselves for a single name).
+
+        Examples
+        --------
+        >>> learner.plot(cdims=(["a"], [(0.1,), (0.2,)]), dynamic=False)  # doctest: +SKIP
         """
         hv = require_holoviews("BalancingLearner.plot")
         rows = _normalize_cdims(cdims, len(self.learners)) if cdims is not None else self.cdims
@@ -702,7 +709,14 @@ class BalancingLearner(BaseLearner):
 
         def plot_one(*values: Any) -> Any:
             learner = by_values.get(values)
-            return hv.Overlay() if learner is None else plotter(learner)
+            if learner is not None:
+                return plotter(learner)
+            # The sliders offer every combination of the values, also ones no learner has. A
+            # DynamicMap's frames must all be of one type, so draw an empty learner of the kind.
+            try:
+                return plotter(self.learners[0].new())
+            except Exception:
+                return hv.Overlay()
 
         dimensions = [
             hv.Dimension(name, values=list(dict.fromkeys(row[name] for row in rows)))

@@ -161,6 +161,8 @@ class DataSaver(BaseLearner):
                 self.extra_data[key] = extra
 
     def plot(self, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped learner's plot (of the values ``arg_picker`` picked), with the same
+        arguments."""
         return self.learner.plot(*args, **kwargs)
 
     def __repr__(self) -> str:

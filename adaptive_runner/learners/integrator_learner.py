@@ -85,6 +85,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from sortedcontainers import SortedKeyList
 
+from adaptive_runner.learners import plotting
 from adaptive_runner.learners.base import (
     BaseLearner,
     check_ask_n,
@@ -692,7 +693,23 @@ class IntegratorLearner(BaseLearner):
         )
 
     def plot(self):
-        """The data as a holoviews line through the points, with the points on top."""
+        """A holoviews ``Overlay`` of the sampled function, a line through the evaluated
+        points (``Curve``) with the points on it (``Scatter``), and the subdivision: vertical
+        lines at the ends of the :attr:`approximating_intervals` (``VLines``). An empty learner
+        gives empty elements. Needs holoviews."""
         hv = require_holoviews("IntegratorLearner.plot")
         table = self.to_numpy()
-        return hv.Path([table]) * hv.Scatter(table)
+        x = hv.Dimension("x", range=plotting.padded_range(*self.bounds))
+        ends = sorted({end for leaf in self.approximating_intervals for end in (leaf.a, leaf.b)})
+        return hv.Overlay(
+            [
+                plotting.styled(
+                    hv.VLines(ends, kdims=[x], label="intervals"),
+                    color="gray",
+                    alpha=0.5,
+                    line_width=1,
+                ),
+                hv.Curve(table, kdims=[x], vdims=["y"]),
+                hv.Scatter(table, kdims=[x], vdims=["y"]),
+            ]
+        )

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from adaptive_runner.learners import plotting
 from adaptive_runner.learners.base import (
     BaseLearner,
     check_ask_n,
@@ -502,8 +503,12 @@ class Learner1D(BaseLearner):
         self.tell_many(df[x_name].to_numpy(dtype=float).tolist(), ys)
 
     def plot(self, *, scatter_or_line: str = "scatter"):
-        """The data as a holoviews element: points (``"scatter"``) or a line (``"line"``); one
-        per component, overlaid, for vector output. Needs holoviews."""
+        """The data as a holoviews ``Overlay``: the points (``"scatter"``) or a line through
+        them (``"line"``); for a vector function one element per component, labelled ``y_0``,
+        ``y_1``, ... (a legend). The x axis spans the bounds with a 5% margin, so the points on
+        the bounds show whole. An empty learner gives an overlay of one empty element; the
+        result is an ``Overlay`` in every case, so a live plot keeps one type. Needs holoviews.
+        """
         if scatter_or_line not in ("scatter", "line"):
             raise ValueError(
                 f'scatter_or_line must be "scatter" or "line", got {scatter_or_line!r}'
@@ -511,11 +516,12 @@ class Learner1D(BaseLearner):
         hv = require_holoviews("Learner1D.plot")
         element = hv.Scatter if scatter_or_line == "scatter" else hv.Curve
         table = self.to_numpy()
-        x_range = hv.Dimension("x", range=self.bounds)
+        x = hv.Dimension("x", range=plotting.padded_range(*self.bounds))
         if self.vdim == 1:
-            return element(table.reshape(-1, 2), kdims=[x_range], vdims=["y"])
-        curves = [
-            element(table[:, [0, k + 1]], kdims=[x_range], vdims=["y"], label=f"y_{k}")
-            for k in range(self.vdim)
-        ]
-        return hv.Overlay(curves)
+            return hv.Overlay([element(table.reshape(-1, 2), kdims=[x], vdims=["y"])])
+        return hv.Overlay(
+            [
+                element(table[:, [0, k + 1]], kdims=[x], vdims=["y"], label=f"y_{k}")
+                for k in range(self.vdim)
+            ]
+        )

@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from adaptive_runner.learners import speedups
+from adaptive_runner.learners import plotting, speedups
 from adaptive_runner.learners.base import (
     BaseLearner,
     check_ask_n,
@@ -970,33 +970,52 @@ class Learner2D(BaseLearner):
         self.tell_many(points, values)
 
     def plot(self, n: int | None = None, tri_alpha: float = 0):
-        """The linear interpolation of the data as a holoviews ``Image`` on an ``n`` x ``n`` grid,
-        with the triangulation overlaid when ``tri_alpha > 0``; for vector output a ``HoloMap``
-        over the components. Needs holoviews."""
+        """The linear interpolation of the data as a holoviews ``Image`` of ``n`` x ``n`` pixels
+        covering the bounds, each showing the value at its centre (``n=None``: pixels fine
+        enough for the smallest triangle), viridis with a colour bar.
+
+        With ``tri_alpha > 0`` the triangulation of the evaluated points is drawn on top with
+        that opacity (an ``Overlay``). A vector function gives a ``HoloMap`` over its
+        ``component``. A learner with fewer than 3 points gives an empty image of the bounds.
+        Needs holoviews.
+        """
         hv = require_holoviews("Learner2D.plot")
+        if n is None:
+            n = self._grid_size()
+        elif isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n must be a positive integer, got n={n!r}")
         (x0, x1), (y0, y1) = self.bounds
-        lbrt = (x0, y0, x1, y1)
-        if len(self.data) < 3:
-            image = hv.Image(np.zeros((2, 2)), bounds=lbrt)
-            return image * hv.EdgePaths([]) if tri_alpha else image
-        values = self.interpolated_on_grid(n)[2]
-        paths = None
+        bounds = (x0, y0, x1, y1)
+        values = None
+        if len(self.data) >= 3:
+            xs, ys = plotting.pixel_centers(x0, x1, n), plotting.pixel_centers(y0, y1, n)
+            try:
+                # one row per y, one column per x, one layer per component
+                values = self.interpolator()(xs[None, :], ys[:, None])
+            except (ValueError, RuntimeError):  # e.g. scipy cannot triangulate collinear points
+                values = None
+        edges = None
         if tri_alpha:
-            mesh = self._sync_real() if self.pending_points else self._mesh
-            corners = [
-                [self._unscaled(p) for p in (*corners, corners[0])]
-                for corners in mesh.triangle_points()
-            ]
-            paths = hv.EdgePaths(corners) if corners else None
-            if paths is not None:
-                # (styling needs a plotting backend, which is loaded in notebooks only)
-                with contextlib.suppress(ValueError):
-                    paths = paths.opts(line_alpha=tri_alpha)
+            edges = plotting.segments_path(
+                hv, plotting.triangle_edges(self._told_triangles()), alpha=tri_alpha, line_width=1
+            )
 
-        def image(z: np.ndarray):
-            element = hv.Image(np.rot90(z), bounds=lbrt)
-            return element * paths if paths is not None else element
+        def image(component: int | None):
+            # an image's rows run down from the top
+            z = None if values is None else np.flipud(values[..., component or 0])
+            element = plotting.image(hv, z, bounds)
+            return element * edges if edges is not None else element
 
-        if self.vdim == 1:
-            return image(values)
-        return hv.HoloMap({k: image(values[..., k]) for k in range(self.vdim)}, kdims=["component"])
+        return plotting.per_component(hv, self.vdim, image)
+
+    def _told_triangles(self) -> np.ndarray:
+        """The corners of the triangles of the evaluated points, unscaled: shape (n, 3, 2)."""
+        if len(self.data) < 3:
+            return np.empty((0, 3, 2))
+        mesh = self._sync_real() if self.pending_points else self._mesh
+        corners = np.asarray(mesh.triangle_points(), dtype=float).reshape(-1, 3, 2)
+        (x0, x1), (y0, y1) = self.bounds
+        low, high = np.array([x0, y0]), np.array([x1, y1])
+        unscaled = np.clip(low + corners * np.asarray(self._width), low, high)
+        # as _unscaled: the far bounds exactly, whatever the rounding of low + 1 * width
+        return np.where(corners >= 1.0, high, unscaled)

@@ -52,11 +52,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from adaptive_runner.learners import plotting
 from adaptive_runner.learners.base import (
     BaseLearner,
     check_ask_n,
@@ -833,28 +835,52 @@ class LearnerND(BaseLearner):
         return LinearNDInterpolator(np.array(inside, dtype=float), values)
 
     def _grid_size(self, n: int | None) -> int:
-        if n is not None:
-            return int(n)
-        return int(min(max(2 * math.sqrt(max(self.npoints, 1)), 20), 300))
+        if n is None:
+            return int(min(max(2 * math.sqrt(max(self.npoints, 1)), 20), 300))
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
+            raise ValueError(f"n must be an integer >= 2 (points per axis), got n={n!r}")
+        return int(n)
 
     def plot(self, n: int | None = None, tri_alpha: float = 0):
-        """The interpolated function as an image (2D domains only), with the triangulation on
-        top when ``tri_alpha`` > 0. Needs holoviews."""
+        """The linear interpolation of the data as a holoviews ``Image`` of ``n`` x ``n`` pixels
+        covering the domain's bounding box, each showing the value at its centre (NaN outside
+        the domain), viridis with a colour bar; 2D
+        domains only (else see :meth:`plot_slice`, :meth:`plot_3D`, :meth:`plot_isosurface`).
+
+        With ``tri_alpha > 0`` the triangulation of the evaluated points is drawn on top with
+        that opacity (an ``Overlay``). A vector function gives a ``HoloMap`` over its
+        ``component``. Before there are enough points to interpolate, the image is empty.
+        Needs holoviews.
+        """
         hv = require_holoviews("LearnerND.plot")
         if self.ndim != 2:
-            raise ValueError(f"LearnerND.plot needs a 2D domain, this one is {self.ndim}D")
+            raise ValueError(
+                f"LearnerND.plot needs a 2D domain, this one is {self.ndim}D: use "
+                "plot_slice(cut_mapping) to plot a 1D or 2D slice (or plot_3D/plot_isosurface "
+                "for a 3D domain)"
+            )
         (x0, x1), (y0, y1) = self._bounding_box()
         size = self._grid_size(n)
-        xs, ys = np.linspace(x0, x1, size), np.linspace(y0, y1, size)
-        values = self._interpolate_grid(xs, ys)
-        images = [
-            hv.Image(np.flipud(values[..., k]), bounds=(x0, y0, x1, y1))
-            for k in range(values.shape[-1])
-        ]
-        plot = images[0] if len(images) == 1 else hv.Layout(images)
-        if tri_alpha and self.bounds_are_done:
-            plot = plot * _styled(self._triangles_path(hv), line_alpha=tri_alpha)
-        return plot
+        grid_x, grid_y = np.meshgrid(
+            plotting.pixel_centers(x0, x1, size), plotting.pixel_centers(y0, y1, size)
+        )
+        values = self._interpolate(np.column_stack([grid_x.ravel(), grid_y.ravel()]))
+        edges = None
+        if tri_alpha:
+            points, _, simplices = self._evaluated_mesh()
+            edges = plotting.segments_path(
+                hv, plotting.triangle_edges(points[simplices]), alpha=tri_alpha, line_width=1
+            )
+
+        def image(component: int | None):
+            z = None
+            if values is not None:
+                # rows of the grid run up in y, an image's rows run down from the top
+                z = np.flipud(values[:, component or 0].reshape(size, size))
+            element = plotting.image(hv, z, (x0, y0, x1, y1), vdim="value")
+            return element * edges if edges is not None else element
+
+        return plotting.per_component(hv, self.vdim, image)
 
     def _bounding_box(self) -> list[tuple[float, float]]:
         coordinates = np.asarray(self._hull_points)
@@ -862,58 +888,96 @@ class LearnerND(BaseLearner):
             zip(coordinates.min(axis=0).tolist(), coordinates.max(axis=0).tolist(), strict=True)
         )
 
-    def _interpolate_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        if self.npoints < 3:
-            return np.full((len(ys), len(xs), self.vdim), np.nan)
-        grid_x, grid_y = np.meshgrid(xs, ys)
-        values = self.ip()(grid_x, grid_y)
-        return np.asarray(values, dtype=float).reshape(len(ys), len(xs), -1)
-
-    def _triangles_path(self, hv: Any):
-        vertices = self._tri.vertices
-        told = [
-            s for s in self._tri.simplices if all(self._vertex_values[v] is not None for v in s)
-        ]
-        paths = [[vertices[v] for v in (*s, s[0])] for s in told]
-        return hv.Path(paths)
+    def _interpolate(self, points: np.ndarray) -> np.ndarray | None:
+        """The linear interpolation at ``points`` (rows), one column per component (NaN outside
+        the evaluated points' hull); None while there are too few points to interpolate."""
+        try:
+            interpolator = self.ip()
+        except (ValueError, RuntimeError):  # too few points, or all in a plane (QhullError)
+            return None
+        return np.asarray(interpolator(points), dtype=float).reshape(len(points), -1)
 
     def plot_slice(self, cut_mapping: dict[int, float], n: int | None = None):
-        """A 1D or 2D slice of the interpolated function: ``cut_mapping`` fixes all coordinates
-        but one or two, ``{axis: value}``. Needs holoviews."""
+        """A 1D or 2D slice of the linear interpolation: ``cut_mapping`` (``{axis: value}``)
+        fixes all coordinates but one or two.
+
+        One free axis gives a holoviews ``Curve`` through ``n`` points (for a vector function an
+        ``Overlay`` of one curve per component, labelled ``value_0``, ...); two give an ``Image``
+        of ``n`` x ``n`` pixels like :meth:`plot` (a ``HoloMap`` over the ``component`` for a
+        vector function). NaN (nothing drawn) where the slice leaves the evaluated region.
+        Needs holoviews.
+        """
         hv = require_holoviews("LearnerND.plot_slice")
         free = [axis for axis in range(self.ndim) if axis not in cut_mapping]
-        if len(free) not in (1, 2) or any(not 0 <= a < self.ndim for a in cut_mapping):
+        valid_axes = all(
+            isinstance(a, numbers.Integral) and not isinstance(a, bool) and 0 <= a < self.ndim
+            for a in cut_mapping
+        )
+        if len(free) not in (1, 2) or not valid_axes:
             raise ValueError(
-                f"cut_mapping must fix all but 1 or 2 of the {self.ndim} axes, got {cut_mapping!r}"
+                f"cut_mapping must fix all but 1 or 2 of the {self.ndim} axes (0 to "
+                f"{self.ndim - 1}), as {{axis: value}}, got {cut_mapping!r}"
             )
         size = self._grid_size(n)
         box = self._bounding_box()
-        axes = [np.linspace(*box[a], size) for a in free]
+        # a curve through samples from end to end; an image of pixels, each sampled at its centre
+        sample = np.linspace if len(free) == 1 else plotting.pixel_centers
+        axes = [sample(*box[a], size) for a in free]
         grids = np.meshgrid(*axes)
-        points = np.zeros((*grids[0].shape, self.ndim))
+        points = np.zeros((grids[0].size, self.ndim))
         for axis, value in cut_mapping.items():
-            points[..., axis] = value
+            points[:, axis] = float(value)
         for axis, grid in zip(free, grids, strict=True):
-            points[..., axis] = grid
-        values = np.asarray(self.ip()(points.reshape(-1, self.ndim)), dtype=float)
-        values = values.reshape(*grids[0].shape, -1)[..., 0]
+            points[:, axis] = grid.ravel()
+        values = self._interpolate(points)
+        if values is None:
+            values = np.full((len(points), self.vdim), np.nan)
+        names = self._point_names(("x", "y", "z"))
         if len(free) == 1:
-            return hv.Curve((axes[0], values[0]))
+            x = hv.Dimension(names[free[0]], range=box[free[0]])
+            if self.vdim == 1:
+                return hv.Curve((axes[0], values[:, 0]), kdims=[x], vdims=["value"])
+            return hv.Overlay(
+                [
+                    hv.Curve((axes[0], column), kdims=[x], vdims=["value"], label=f"value_{k}")
+                    for k, column in enumerate(values.T)
+                ]
+            )
         (x0, x1), (y0, y1) = box[free[0]], box[free[1]]
-        return hv.Image(np.flipud(values), bounds=(x0, y0, x1, y1))
+        kdims = (names[free[0]], names[free[1]])
+
+        def image(component: int | None):
+            z = np.flipud(values[:, component or 0].reshape(size, size))
+            return plotting.image(hv, z, (x0, y0, x1, y1), kdims=kdims, vdim="value")
+
+        return plotting.per_component(hv, self.vdim, image)
 
     def plot_isoline(self, level: float = 0.0, n: int | None = None, tri_alpha: float = 0):
-        """The contour ``f = level`` of the interpolated function over :meth:`plot` (2D domains,
-        scalar output). Needs holoviews."""
+        """The lines where the linear interpolation of the data equals ``level`` (a number, or
+        several) on top of :meth:`plot` (``n=-1``: the lines alone); 2D domains and scalar
+        functions only.
+
+        The lines are exact for the linear interpolant: they are found on the triangulation of
+        the evaluated points, not on the image's grid. Returns a holoviews ``Overlay``. Needs
+        holoviews.
+        """
         hv = require_holoviews("LearnerND.plot_isoline")
-        if self.vdim != 1:
-            raise ValueError("plot_isoline needs a scalar function")
-        plot = self.plot(n=n, tri_alpha=tri_alpha)
-        image = plot if isinstance(plot, hv.Image) else plot.get(0)
-        if isinstance(plot, hv.Overlay):
-            image = plot.get(0)
-        contours = hv.operation.contours(image, levels=[level])
-        return plot * contours
+        if self.ndim != 2 or self.vdim != 1:
+            raise ValueError(
+                "plot_isoline needs a 2D domain and a scalar function, this learner has a "
+                f"{self.ndim}D domain and {self.vdim} output components"
+            )
+        levels = list(level) if isinstance(level, Iterable) else [level]
+        points, values, simplices = self._evaluated_mesh()
+        lines = [
+            line
+            for value in levels
+            for line in plotting.isolines(points, values, simplices, float(value))
+        ]
+        path = plotting.segments_path(hv, lines, kind="Path", color="red", line_width=2)
+        if n == -1:
+            return hv.Overlay([path])
+        return self.plot(n=n, tri_alpha=tri_alpha) * path
 
     def _evaluated_mesh(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The triangulation of the evaluated points: their coordinates (one row each), their
@@ -1077,14 +1141,6 @@ def _finite(y: Any) -> bool:
     if isinstance(y, float):
         return math.isfinite(y)
     return bool(np.all(np.isfinite(y)))
-
-
-def _styled(element: Any, **options: Any) -> Any:
-    """``element`` with these holoviews options, when a plotting extension is loaded."""
-    try:
-        return element.opts(**options)
-    except ValueError:  # no plotting extension loaded: keep the element unstyled
-        return element
 
 
 def _require_plotly(owner: str):

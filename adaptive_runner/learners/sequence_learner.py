@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
 from sortedcontainers import SortedDict, SortedSet
 
+from adaptive_runner.learners import plotting
 from adaptive_runner.learners.base import (
     BaseLearner,
     check_ask_n,
     describe_dataframe,
     function_from_dataframe,
+    require_holoviews,
     require_pandas,
 )
 
@@ -240,6 +243,27 @@ class SequenceLearner(BaseLearner):
             self._function = function_from_dataframe(self._function, df, True, function_prefix)
             self.function = _IgnoreIndex(self._function)
         self.tell_many(points, values)
+
+    def plot(self):
+        """A holoviews ``Scatter`` of the results against their index in the sequence, when the
+        results are real numbers (an empty scatter before any result). Other results have no
+        plot: ``NotImplementedError`` then (look at them with :meth:`to_dataframe`). Needs
+        holoviews."""
+        hv = require_holoviews("SequenceLearner.plot")
+        indices = list(self.data)
+        results = [self.data[i] for i in indices]
+        for i, y in zip(indices, results, strict=True):
+            if not isinstance(y, numbers.Real):
+                raise NotImplementedError(
+                    "SequenceLearner.plot: no plot for this learner, it draws results that are "
+                    f"real numbers and the result at index {i} is a {type(y).__name__}; use "
+                    "learner.to_dataframe() to look at the results (or to plot them)"
+                )
+        index = hv.Dimension(
+            "i", label="index", range=plotting.padded_range(0, max(len(self.sequence) - 1, 1))
+        )
+        table = np.array([indices, results], dtype=float).T.reshape(-1, 2)
+        return hv.Scatter(table, kdims=[index], vdims=["y"])
 
 
 def _is_missing(value: Any, pd: Any) -> bool:

@@ -279,8 +279,11 @@ def test_plotter_replaces_learner_plot_and_other_learners_get_no_markers():
     curve, average_plot = asyncio.run(main())
     assert isinstance(curve, hv.Curve)
     assert len(curve) == 5
-    assert isinstance(average_plot, hv.Element)
-    assert not isinstance(average_plot, hv.Overlay)
+    # the AverageLearner's own plot (a histogram and its mean), with no marker layer added
+    layers = list(average_plot) if isinstance(average_plot, hv.Overlay) else [average_plot]
+    assert not any(layer.label == "newest points" for layer in layers)
+    (histogram,) = [layer for layer in layers if isinstance(layer, hv.Histogram)]
+    assert histogram.dimension_values(1).sum() == 10
 
 
 def test_a_dynamic_learner_plot_asks_for_a_plotter():

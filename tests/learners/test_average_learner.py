@@ -165,9 +165,9 @@ def test_runner_reaches_the_tolerance():
 def test_plot_is_a_histogram_of_the_values():
     hv = pytest.importorskip("holoviews")
     learner = AverageLearner(normal, atol=0.1)
-    assert isinstance(learner.plot(), hv.Histogram)
+    assert isinstance(learner.plot().Histogram.I, hv.Histogram)
     fill(learner, [normal(seed) for seed in range(100)])
-    histogram = learner.plot()
+    histogram = learner.plot().Histogram.I
     assert isinstance(histogram, hv.Histogram)
     assert histogram.dimension_values("count").sum() == 100
     edges = histogram.interface.coords(histogram, "y", edges=True)

@@ -397,7 +397,7 @@ def test_plot_returns_a_holoviews_overlay():
     run(learner, 50)
     plot = learner.plot()
     assert isinstance(plot, hv.Overlay)
-    scatter, bars, _ = plot
+    scatter, bars = plot
     assert len(scatter.data) == learner.npoints
     assert isinstance(bars, hv.ErrorBars)
 

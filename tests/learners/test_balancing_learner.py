@@ -550,12 +550,12 @@ def test_plot_is_a_holoviews_map_over_the_cdims():
     assert isinstance(holomap, hv.HoloMap)
     assert [d.name for d in holomap.kdims] == ["offset", "a"]
     assert len(holomap) == 4
-    assert isinstance(holomap[(0.5, 0.2)], hv.Scatter)
+    assert isinstance(holomap[(0.5, 0.2)].Scatter.I, hv.Scatter)
 
     dynamic = learner.plot()
     assert isinstance(dynamic, hv.DynamicMap)
     assert [d.name for d in dynamic.kdims] == ["offset", "a"]
-    assert isinstance(dynamic[0.0, 0.1], hv.Scatter)
+    assert isinstance(dynamic[0.0, 0.1].Scatter.I, hv.Scatter)
 
 
 def test_plot_without_cdims_and_with_a_plotter():
@@ -564,7 +564,7 @@ def test_plot_without_cdims_and_with_a_plotter():
     run_points(learner, 9)
     holomap = learner.plot(dynamic=False, plotter=lambda child: child.plot(scatter_or_line="line"))
     assert [d.name for d in holomap.kdims] == ["i_learner"]
-    assert isinstance(holomap[1], hv.Curve)
+    assert isinstance(holomap[1].Curve.I, hv.Curve)
     labelled = learner.plot(cdims=[{"k": "x"}, {"k": "y"}, {"k": "z"}], dynamic=False)
     assert list(labelled.keys()) == ["x", "y", "z"]
 

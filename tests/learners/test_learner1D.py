@@ -423,10 +423,11 @@ def test_to_numpy_interpolate_and_plot():
     assert learner.to_numpy().tolist() == [[0.0, 0.0], [1.0, 1.0], [2.0, 4.0]]
     assert learner.interpolate(1.5) == pytest.approx(2.5)
     hv = pytest.importorskip("holoviews")
-    scatter = learner.plot()
+    (scatter,) = learner.plot()
     assert isinstance(scatter, hv.Scatter)
     assert scatter.data.tolist() == [[0.0, 0.0], [1.0, 1.0], [2.0, 4.0]]
-    assert isinstance(learner.plot(scatter_or_line="line"), hv.Curve)
+    (curve,) = learner.plot(scatter_or_line="line")
+    assert isinstance(curve, hv.Curve)
     with pytest.raises(ValueError, match="scatter_or_line"):
         learner.plot(scatter_or_line="bars")
 
