@@ -213,7 +213,8 @@ def live_plot(
     Every ``update_interval`` seconds the plot is redrawn; after the run ends it shows the final
     state once more and its update task ends. When the learner's data are points in 1D or 2D
     (``Learner1D``, ``AverageLearner1D``, ``Learner2D``, ``LearnerND`` in 2D) and no ``plotter``
-    is given, the points told since the previous refresh are drawn on top as red markers.
+    is given, the points told since the previous refresh are drawn on top as red markers (not
+    in the final frame, which shows the learner alone).
 
     Parameters
     ----------
@@ -257,7 +258,10 @@ def live_plot(
                 "a static plot, e.g. plotter=lambda learner: learner.plot(dynamic=False)"
             )
         if new_points is not None:
-            plot = _with_markers(hv, plot, new_points.rows(counter), new_points.ndim)
+            rows = new_points.rows(counter)
+            if runner._done_event.is_set():  # the final state: no point is "newest" any more
+                rows = rows[:0]
+            plot = _with_markers(hv, plot, rows, new_points.ndim)
         if isinstance(plot, hv.HoloMap):
             plot = plot.layout()  # a DynamicMap cannot hold a HoloMap: its frames side by side
         if normalize:

@@ -110,6 +110,7 @@ def test_live_plot_follows_the_run_and_shows_the_final_state():
     assert "follows" not in adaptive.active_plotting_tasks
     final = main_layer(plot.current_frame)
     assert len(final) == learner.npoints == 25
+    assert newest(plot.current_frame) == set()  # the final frame highlights nothing
     # the bokeh model drawn in the page holds the final data too
     (source,) = [
         subplot.handles["source"]
@@ -193,7 +194,9 @@ def test_live_plot_highlights_the_points_told_since_the_previous_frame(
         dmap = runner.live_plot(update_interval=0.005)
         plot = render(dmap)
         first = plot.current_frame
-        frames = record_frames(dmap, plot, learner, snapshot)
+        frames = record_frames(
+            dmap, plot, learner, lambda learner: (snapshot(learner), runner._done_event.is_set())
+        )
         for batch in (3, 1, 5):
             target = len(frames)
             gate.let_through(batch)
@@ -206,11 +209,16 @@ def test_live_plot_highlights_the_points_told_since_the_previous_frame(
     assert newest(first) == set()  # nothing was told between making and drawing the plot
     previous = before_plot
     highlighted = set()
-    for frame, told in frames:
+    assert frames[-1][1][1]  # the last frame came after the run ended
+    for frame, (told, ended) in frames:
+        if ended:  # the final state: nothing highlighted
+            assert newest(frame) == set()
+            continue
         assert newest(frame) == new_rows(previous, told)
         highlighted |= newest(frame)
         previous = told
-    # every point told after the plot was made was highlighted (an AverageLearner1D's means move)
+    # every point told after the plot was made, up to the last frame of the running run, was
+    # highlighted (an AverageLearner1D's means move)
     assert {row[0] for row in highlighted} == {row[0] for row in new_rows(before_plot, previous)}
     assert len(highlighted) >= 3  # the test saw points arrive
 
