@@ -216,6 +216,12 @@ def live_plot(
     is given, the points told since the previous refresh are drawn on top as red markers (not
     in the final frame, which shows the learner alone).
 
+    A holoviews DynamicMap keeps the kind of object of its first frame. A vector-valued
+    ``Learner2D`` or ``LearnerND`` plots as one image while it has no value (its output size is
+    not known yet) and as a map over components afterwards, so make its live plot once the
+    first values are in, or pass a ``plotter`` that returns one kind of object (for example
+    ``plotter=lambda learner: learner.plot().layout()`` once values exist).
+
     Parameters
     ----------
     runner
