@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import itertools
@@ -77,13 +78,19 @@ def daskify(client: Any, cache: bool = False) -> Callable[[Callable], Callable]:
 
     def decorator(function: Callable) -> Callable:
         results: dict = {}
+        # a synchronous client's futures cannot be awaited on another event loop (awaiting one
+        # blocks, then fails); its executor's concurrent futures can, through asyncio.wrap_future
+        executor = None if getattr(client, "asynchronous", False) else client.get_executor()
 
         @functools.wraps(function)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             key = (args, tuple(sorted(kwargs.items())))
             if cache and key in results:
                 return results[key]
-            value = await client.submit(function, *args, **kwargs)
+            if executor is None:
+                value = await client.submit(function, *args, **kwargs)
+            else:
+                value = await asyncio.wrap_future(executor.submit(function, *args, **kwargs))
             if cache:
                 results[key] = value
             return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,20 @@ class AsyncRunner(RunnerCore):
         The event loop to run on (default: the running one, else a new one).
     allow_running_forever
         Allow a run without a goal (it then ends only when cancelled).
+    checkpoint
+        A file name (str or ``os.PathLike``, in an existing writable directory) for a
+        crash-safe run log, or None (the default). Every finished evaluation (point, value,
+        duration, failure and traceback, attempt number) is appended to this SQLite database
+        (WAL mode) as it arrives. If the file exists, its successful evaluations are first told
+        to the learner, in the order they were recorded, so a killed run resumes where it
+        stopped; a checkpoint of a different kind of learner (type, bounds, sequence length)
+        raises :class:`~adaptive_runner.runner.checkpoint.CheckpointMismatchError` (a
+        ``ValueError``). Points and values are pickled one by one; the learner and its function
+        never are. See :mod:`adaptive_runner.runner.checkpoint`.
+    checkpoint_interval
+        Seconds between commits of the run log (default 0.5; 0 commits every evaluation at
+        once): a crash loses at most this much. The last batch is committed however the run
+        ends (goal, cancel, failure).
 
     Examples
     --------
@@ -73,6 +88,8 @@ class AsyncRunner(RunnerCore):
         retries: int = 0,
         raise_if_retries_exceeded: bool = True,
         allow_running_forever: bool = True,
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_interval: float = 0.5,
     ) -> None:
         super().__init__(
             learner,
@@ -88,6 +105,8 @@ class AsyncRunner(RunnerCore):
             retries=retries,
             raise_if_retries_exceeded=raise_if_retries_exceeded,
             allow_running_forever=allow_running_forever,
+            checkpoint=checkpoint,
+            checkpoint_interval=checkpoint_interval,
         )
         if ioloop is None:
             ioloop, _ = current_or_new_loop()
@@ -105,6 +124,8 @@ class AsyncRunner(RunnerCore):
             self.outcome = "cancelled"
             self.end_time = self.end_time or self.start_time
             self._done_event.set()  # helper tasks (saving, status) finish now
+            if self._run_log is not None:
+                self._run_log.close()
 
     def __await__(self):
         return self.task.__await__()

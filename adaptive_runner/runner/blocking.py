@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,9 @@ __all__ = ["BlockingRunner"]
 class BlockingRunner(RunnerCore):
     """Evaluate a learner's function in parallel until the goal is met; returns when done.
 
-    Takes the same arguments as :class:`AsyncRunner` except ``ioloop``. The constructor runs the
+    Takes the same arguments as :class:`AsyncRunner` except ``ioloop``, including
+    ``checkpoint="run.sqlite"`` (a crash-safe run log that a new run resumes from) and
+    ``checkpoint_interval`` (seconds between its commits, default 0.5). The constructor runs the
     whole job and raises the run's error if it fails. ``async def`` functions need the
     :class:`AsyncRunner`.
 
@@ -43,6 +46,8 @@ class BlockingRunner(RunnerCore):
         retries: int = 0,
         raise_if_retries_exceeded: bool = True,
         allow_running_forever: bool = False,
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_interval: float = 0.5,
     ) -> None:
         if is_coroutine_function(getattr(learner, "function", None)):
             raise ValueError(
@@ -63,6 +68,8 @@ class BlockingRunner(RunnerCore):
             retries=retries,
             raise_if_retries_exceeded=raise_if_retries_exceeded,
             allow_running_forever=allow_running_forever,
+            checkpoint=checkpoint,
+            checkpoint_interval=checkpoint_interval,
         )
         try:
             asyncio.get_running_loop()

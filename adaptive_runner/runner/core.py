@@ -25,6 +25,12 @@ from collections.abc import Callable, Coroutine, Hashable
 from typing import Any
 
 from adaptive_runner.learners.base import hashable_key
+from adaptive_runner.runner.checkpoint import (
+    RunLog,
+    check_checkpoint,
+    check_checkpoint_interval,
+    open_run_log,
+)
 from adaptive_runner.runner.executors import (
     CoroutineAdapter,
     adapter_for,
@@ -87,6 +93,8 @@ class RunnerCore:
         retries: int = 0,
         raise_if_retries_exceeded: bool = True,
         allow_running_forever: bool = True,
+        checkpoint: Any = None,
+        checkpoint_interval: float = 0.5,
     ) -> None:
         for method in ("ask", "tell", "remove_unfinished"):
             if not callable(getattr(learner, method, None)):
@@ -128,10 +136,21 @@ class RunnerCore:
             self._adapter = adapter_for(self.executor)
             self._adapter.check_function(self._function)
         self.ntasks: int = int(ntasks) if ntasks is not None else self._adapter.ncores
+        # an executor whose worker count changes (a dask cluster that scales): ntasks follows it
+        self._follow_ncores = ntasks is None and getattr(self._adapter, "ncores_varies", False)
+        self._slots: list[asyncio.Task] = []
+        self._n_slots = 0  # slots still running; above ntasks for a while after a shrink
+        self._capacity = 0.0  # worker-seconds up to the latest change of ntasks
+        self._ntasks_since: float | None = None  # when ntasks last changed during the run
         self.shutdown_executor = shutdown_executor
         self.retries = int(retries)
         self.raise_if_retries_exceeded = raise_if_retries_exceeded
         self.log: list | None = [] if log else None
+        #: the crash-safe run log's file (see adaptive_runner.runner.checkpoint), or None
+        self.checkpoint = check_checkpoint(checkpoint)
+        self.checkpoint_interval = check_checkpoint_interval(checkpoint_interval)
+        # opened last: it replays the recorded evaluations into the learner
+        self._run_log: RunLog | None = None
 
         self._point_key: Callable[[Any], Hashable] = getattr(learner, "point_key", hashable_key)
         self._failures: dict[Hashable, list] = {}  # key -> [point, number of failures]
@@ -153,6 +172,7 @@ class RunnerCore:
         self.error: BaseException | None = None
         self.start_time = time.time()
         self.end_time: float | None = None
+        self._run_log = open_run_log(self.checkpoint, self.checkpoint_interval, learner, self.log)
 
     # ---- public state ----------------------------------------------------------------------------
     @property
@@ -186,7 +206,9 @@ class RunnerCore:
 
     def overhead(self) -> float:
         """Percentage of the workers' time not spent evaluating the function."""
-        capacity = self.elapsed_time() * self.ntasks
+        since = self.start_time if self._ntasks_since is None else self._ntasks_since
+        end = time.time() if self.end_time is None else self.end_time
+        capacity = self._capacity + (end - since) * self.ntasks
         if capacity <= 0:
             return 0.0
         return max(0.0, min(100.0, 100.0 * (1.0 - self._function_time / capacity)))
@@ -202,12 +224,15 @@ class RunnerCore:
     async def _run(self) -> None:
         loop = self._loop
         self.start_time = time.time()
+        if self._run_log is not None:
+            self._start_helper(self._run_log.keep_flushing(self))
         self.goal.start()
         slots: list[asyncio.Task] = []
         deadline = None
         try:
             if not self.goal(self.learner):
                 slots = [loop.create_task(self._slot(i)) for i in range(self.ntasks)]
+                self._slots, self._n_slots = slots, self.ntasks
                 deadline = self._schedule_deadline()
                 await self._stopped
         finally:
@@ -274,7 +299,7 @@ class RunnerCore:
                 return
         if self._buffer or self._retry_queue:
             self._wake_idle()
-        elif self._n_idle == self.ntasks:
+        elif self._n_idle == self._n_slots:
             self._stop()  # nothing in flight and the learner has no more points
 
     def _ask(self, n: int) -> None:
@@ -290,6 +315,10 @@ class RunnerCore:
         ask_at_once = self.ntasks == 1 or self._adapter.runs_inline
         try:
             while not self._stopping:
+                if self._n_slots > self.ntasks:  # the executor lost workers: one slot fewer
+                    self._n_slots -= 1
+                    self._schedule_refill()  # the others may all be idle: look again
+                    return
                 if not buffer and not retry_queue and ask_at_once:
                     self._ask(1)
                 if retry_queue:
@@ -364,20 +393,43 @@ class RunnerCore:
         except Exception as e:
             e.add_note(f"adaptive_runner: learner.tell failed for point {point!r}, value {value!r}")
             raise
+        attempt = 1
         if self._failures:
             key = self._point_key(point)
-            if self._failures.pop(key, None) is not None:
+            entry = self._failures.pop(key, None)
+            if entry is not None:
+                attempt += entry[1]
                 self._tracebacks.pop(key, None)
+        if self._run_log is not None:
+            self._run_log.record(point, value, duration, attempt)
+        if self._follow_ncores:
+            self._resize(self._adapter.ncores)
         if self._n_idle:  # idle slots may get points now that the learner knows more
             self._schedule_refill()
         if self.goal(self.learner):
             self._stop()
+
+    def _resize(self, ncores: int) -> None:
+        """Follow an executor whose number of workers changed: start or retire slots."""
+        if ncores == self.ntasks or ncores < 1 or self._stopping:
+            return
+        now = time.time()
+        since = self.start_time if self._ntasks_since is None else self._ntasks_since
+        self._capacity += (now - since) * self.ntasks
+        self._ntasks_since, self.ntasks = now, ncores
+        while self._n_slots < ncores:  # slot ids stay unique: the list only grows
+            self._slots.append(self._loop.create_task(self._slot(len(self._slots))))
+            self._n_slots += 1
+        if self._n_slots > ncores:
+            self._wake_idle()  # idle slots retire first
 
     def _on_failure(self, point: Any, error: BaseException) -> None:
         key = self._point_key(point)
         entry = self._failures.setdefault(key, [point, 0])
         entry[1] += 1
         self._tracebacks[key] = (point, "".join(traceback.format_exception(error)))
+        if self._run_log is not None:
+            self._run_log.record_failure(point, self._tracebacks[key][1], entry[1])
         if entry[1] <= self.retries:
             self._retry_queue.append(point)
             return
@@ -415,6 +467,10 @@ class RunnerCore:
                 if self.log is not None:
                     self.log.append(("tell", point, value))
                 self.learner.tell(point, value)
+                if self._run_log is not None:
+                    entry = self._failures.get(self._point_key(point))
+                    attempt = 1 + (entry[1] if entry is not None else 0)
+                    self._run_log.record(point, value, duration, attempt)
             elif isinstance(handle, concurrent.futures.Future):
                 handle.cancel()
         for slot in slots:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import importlib
 import inspect
 import os
 import pickle
@@ -189,11 +190,19 @@ class CoroutineAdapter:
         return "CoroutineAdapter()"
 
 
-_REGISTRY: dict[type | str, type[ExecutorAdapter]] = {
+_REGISTRY: dict[type | str, type[ExecutorAdapter] | str] = {
     SequentialExecutor: SequentialAdapter,
     concurrent.futures.ThreadPoolExecutor: ThreadPoolAdapter,
     concurrent.futures.ProcessPoolExecutor: ProcessPoolAdapter,
     "loky.process_executor.ProcessPoolExecutor": LokyAdapter,
+    # cluster engines: adapters named by "module.QualName" too, imported on first use
+    "distributed.client.Client": "adaptive_runner.runner.distributed.DaskAdapter",
+    "distributed.cfexecutor.ClientExecutor": "adaptive_runner.runner.distributed.DaskAdapter",
+    "ipyparallel.client.client.Client": "adaptive_runner.runner.distributed.IPyParallelAdapter",
+    "ipyparallel.client.view.View": "adaptive_runner.runner.distributed.IPyParallelAdapter",
+    "ipyparallel.client.view.ViewExecutor": (
+        "adaptive_runner.runner.distributed.IPyParallelAdapter"
+    ),
 }
 
 
@@ -206,6 +215,9 @@ def adapter_for(executor: Any) -> ExecutorAdapter:
     """The registered adapter for ``executor`` (looked up along its class's MRO)."""
     for cls in type(executor).__mro__:
         adapter = _REGISTRY.get(cls) or _REGISTRY.get(f"{cls.__module__}.{cls.__qualname__}")
+        if isinstance(adapter, str):  # "module.QualName" of an adapter not imported yet
+            module, _, name = adapter.rpartition(".")
+            adapter = getattr(importlib.import_module(module), name)
         if adapter is not None:
             return adapter(executor)
     if isinstance(executor, concurrent.futures.Executor):
@@ -213,7 +225,8 @@ def adapter_for(executor: Any) -> ExecutorAdapter:
     raise TypeError(
         f"executor={executor!r} is not a supported executor: give a "
         "concurrent.futures.Executor (thread or process pool), loky.get_reusable_executor(), "
-        "SequentialExecutor(), or register an adapter with register_executor_adapter"
+        "SequentialExecutor(), a distributed.Client, an ipyparallel.Client, or register an "
+        "adapter with register_executor_adapter"
     )
 
 
