@@ -64,6 +64,18 @@ class AsyncRunner(RunnerCore):
         Seconds between commits of the run log (default 0.5; 0 commits every evaluation at
         once): a crash loses at most this much. The last batch is committed however the run
         ends (goal, cancel, failure).
+    timeout
+        Seconds one evaluation may take (None, the default: no limit). A slower evaluation
+        counts as a failure with a ``TimeoutError`` naming the point and is retried per
+        ``retries``; an ``async def`` evaluation is cancelled, an executor future is cancelled
+        if it has not started, else abandoned (a late result is dropped, the run does not wait
+        for it). The clock starts when the point is submitted, and an abandoned evaluation keeps
+        its worker busy until it ends: if evaluations may hang, give the executor more workers
+        than ``ntasks``. Not available with ``SequentialExecutor``.
+    retry_delay
+        Seconds to wait before a failed point is tried again (default 0), or a callable
+        ``attempt -> seconds`` (``attempt`` = failures of that point so far, from 1) for a
+        backoff. Other points keep being evaluated meanwhile.
 
     Examples
     --------
@@ -90,6 +102,8 @@ class AsyncRunner(RunnerCore):
         allow_running_forever: bool = True,
         checkpoint: str | os.PathLike | None = None,
         checkpoint_interval: float = 0.5,
+        timeout: float | None = None,
+        retry_delay: float | Callable[[int], float] = 0,
     ) -> None:
         super().__init__(
             learner,
@@ -107,6 +121,8 @@ class AsyncRunner(RunnerCore):
             allow_running_forever=allow_running_forever,
             checkpoint=checkpoint,
             checkpoint_interval=checkpoint_interval,
+            timeout=timeout,
+            retry_delay=retry_delay,
         )
         if ioloop is None:
             ioloop, _ = current_or_new_loop()

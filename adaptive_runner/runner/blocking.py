@@ -19,10 +19,12 @@ class BlockingRunner(RunnerCore):
     """Evaluate a learner's function in parallel until the goal is met; returns when done.
 
     Takes the same arguments as :class:`AsyncRunner` except ``ioloop``, including
-    ``checkpoint="run.sqlite"`` (a crash-safe run log that a new run resumes from) and
-    ``checkpoint_interval`` (seconds between its commits, default 0.5). The constructor runs the
-    whole job and raises the run's error if it fails. ``async def`` functions need the
-    :class:`AsyncRunner`.
+    ``checkpoint="run.sqlite"`` (a crash-safe run log that a new run resumes from),
+    ``checkpoint_interval`` (seconds between its commits, default 0.5), ``timeout`` (seconds
+    per evaluation; a slower one fails with a ``TimeoutError`` and is retried per ``retries``) and
+    ``retry_delay`` (seconds, or ``attempt -> seconds``, before a failed point is tried again).
+    The constructor runs the whole job and raises the run's error if it fails. ``async def``
+    functions need the :class:`AsyncRunner`.
 
     Examples
     --------
@@ -48,6 +50,8 @@ class BlockingRunner(RunnerCore):
         allow_running_forever: bool = False,
         checkpoint: str | os.PathLike | None = None,
         checkpoint_interval: float = 0.5,
+        timeout: float | None = None,
+        retry_delay: float | Callable[[int], float] = 0,
     ) -> None:
         if is_coroutine_function(getattr(learner, "function", None)):
             raise ValueError(
@@ -70,6 +74,8 @@ class BlockingRunner(RunnerCore):
             allow_running_forever=allow_running_forever,
             checkpoint=checkpoint,
             checkpoint_interval=checkpoint_interval,
+            timeout=timeout,
+            retry_delay=retry_delay,
         )
         try:
             asyncio.get_running_loop()

@@ -40,6 +40,12 @@ from adaptive_runner.runner.executors import (
     timed_call,
 )
 from adaptive_runner.runner.goals import Goal, resolve_goal
+from adaptive_runner.runner.timeouts import (
+    await_with_timeout,
+    check_retry_delay,
+    check_timeout,
+    retry_delay_seconds,
+)
 
 #: longest stretch (seconds) of inline evaluations before the event loop gets a turn
 _INLINE_SLICE = 0.005
@@ -95,6 +101,8 @@ class RunnerCore:
         allow_running_forever: bool = True,
         checkpoint: Any = None,
         checkpoint_interval: float = 0.5,
+        timeout: float | None = None,
+        retry_delay: float | Callable[[int], float] = 0,
     ) -> None:
         for method in ("ask", "tell", "remove_unfinished"):
             if not callable(getattr(learner, method, None)):
@@ -145,6 +153,15 @@ class RunnerCore:
         self.shutdown_executor = shutdown_executor
         self.retries = int(retries)
         self.raise_if_retries_exceeded = raise_if_retries_exceeded
+        #: seconds one evaluation may take before it counts as a failure (TimeoutError), or None
+        self.timeout = check_timeout(timeout)
+        if self.timeout is not None and self._adapter.runs_inline:
+            raise ValueError(
+                f"timeout={timeout!r} cannot be enforced on executor={self.executor!r}, which "
+                "evaluates in the event loop's own thread; use a thread or process pool"
+            )
+        #: seconds (or ``attempt -> seconds``) to wait before a failed point is tried again
+        self.retry_delay = check_retry_delay(retry_delay)
         self.log: list | None = [] if log else None
         #: the crash-safe run log's file (see adaptive_runner.runner.checkpoint), or None
         self.checkpoint = check_checkpoint(checkpoint)
@@ -157,6 +174,8 @@ class RunnerCore:
         self._tracebacks: dict[Hashable, tuple[Any, str]] = {}
         self._failed: dict[Hashable, Any] = {}
         self._retry_queue: deque = deque()
+        # point key -> the timer that puts the point back in the retry queue after retry_delay
+        self._delayed_retries: dict[Hashable, asyncio.TimerHandle] = {}
         self._buffer: deque = deque()
         self._in_flight: dict[int, tuple[Any, Any]] = {}
         self._function_time = 0.0
@@ -299,7 +318,7 @@ class RunnerCore:
                 return
         if self._buffer or self._retry_queue:
             self._wake_idle()
-        elif self._n_idle == self._n_slots:
+        elif self._n_idle == self._n_slots and not self._delayed_retries:
             self._stop()  # nothing in flight and the learner has no more points
 
     def _ask(self, n: int) -> None:
@@ -346,7 +365,9 @@ class RunnerCore:
             if self._is_coroutine:
                 handle = _CoroutineEvaluation(asyncio.current_task())
                 in_flight[slot_id] = (handle, point)
-                value, duration = await timed_await(self._function, point)
+                value, duration = await await_with_timeout(
+                    timed_await(self._function, point), self.timeout, point
+                )
                 handle._done = True
             elif self._adapter.runs_inline:
                 in_flight[slot_id] = (None, point)
@@ -354,7 +375,12 @@ class RunnerCore:
             else:
                 future = self._adapter.submit(self._function, point)
                 in_flight[slot_id] = (future, point)
-                value, duration = await self._adapter.wrap(future)
+                value, duration = await await_with_timeout(
+                    self._adapter.wrap(future),
+                    self.timeout,
+                    point,
+                    _started_check(self.executor, future),
+                )
         except asyncio.CancelledError as e:
             in_flight.pop(slot_id, None)
             if self._stopping or not self._cancelled_alone(handle):
@@ -431,7 +457,13 @@ class RunnerCore:
         if self._run_log is not None:
             self._run_log.record_failure(point, self._tracebacks[key][1], entry[1])
         if entry[1] <= self.retries:
-            self._retry_queue.append(point)
+            delay = retry_delay_seconds(self.retry_delay, entry[1])
+            if delay > 0:  # the other slots go on meanwhile
+                self._delayed_retries[key] = self._loop.call_later(
+                    delay, self._retry_after_delay, key, point
+                )
+            else:
+                self._retry_queue.append(point)
             return
         if self.raise_if_retries_exceeded:
             error.add_note(
@@ -443,6 +475,13 @@ class RunnerCore:
             return
         # the point stays pending in the learner, so this run does not propose it again
         self._failed[key] = point
+
+    def _retry_after_delay(self, key: Hashable, point: Any) -> None:
+        self._delayed_retries.pop(key, None)
+        if self._stopping:
+            return
+        self._retry_queue.append(point)
+        self._schedule_refill()  # wakes an idle slot for it
 
     async def _cleanup(self, slots: list[asyncio.Task]) -> list[BaseException]:
         self._stopping = True
@@ -479,12 +518,17 @@ class RunnerCore:
         self._in_flight.clear()
         self._buffer.clear()
         self._retry_queue.clear()
+        for handle in self._delayed_retries.values():
+            handle.cancel()
+        self._delayed_retries.clear()
         self.learner.remove_unfinished()
         if self.log is not None:
             self.log.append(("remove_unfinished",))
         self.end_time = time.time()
         if self.shutdown_executor:
             self._adapter.shutdown()
+        else:  # a pool that replaced one broken by a dead worker belongs to this run alone
+            getattr(self._adapter, "close", lambda: None)()
         self._done_event.set()
         return await _wait_uninterrupted(self._helpers)
 
@@ -504,6 +548,17 @@ class RunnerCore:
         except TimeoutError:
             return False
         return True
+
+
+def _started_check(executor: Any, future: Any) -> Callable[[], bool] | None:
+    """For ``timeout``: whether a thread pool's worker has picked ``future`` up. Other executors
+    mark futures running early or never (process pools: once in the call queue), so their clock
+    starts at submission (None)."""
+    if isinstance(executor, concurrent.futures.ThreadPoolExecutor) and isinstance(
+        future, concurrent.futures.Future
+    ):
+        return lambda: future.running() or future.done()
+    return None
 
 
 async def _wait_uninterrupted(tasks: list[asyncio.Task]) -> list[BaseException]:

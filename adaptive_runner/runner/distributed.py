@@ -18,7 +18,12 @@ from typing import Any
 
 import cloudpickle
 
-from adaptive_runner.runner.executors import ExecutorAdapter, _function_name, timed_call
+from adaptive_runner.runner.executors import (
+    ExecutorAdapter,
+    WorkerDiedError,
+    _function_name,
+    timed_call,
+)
 
 __all__ = ["DaskAdapter", "IPyParallelAdapter"]
 
@@ -85,6 +90,12 @@ class DaskAdapter(ExecutorAdapter):
     def submit(self, function: Callable, point: Any) -> concurrent.futures.Future:
         """A future for ``function(point)`` that survives the loss of its worker.
 
+        A worker process that dies while running the task (``os._exit``, a signal) is restarted
+        by its nanny and dask runs the task again; once the scheduler gives up on it
+        (``KilledWorker``, after ``distributed.scheduler.allowed-failures`` deaths), the point
+        fails with :class:`~adaptive_runner.runner.executors.WorkerDiedError`, so the runner
+        retries it per ``retries``.
+
         When the cluster shrinks, dask normally runs the lost task again elsewhere, but a task
         caught as its worker closes can come back cancelled; that is no failure of the function,
         so it is sent again (up to :attr:`resubmissions` times). Cancelling the returned future
@@ -111,6 +122,12 @@ class DaskAdapter(ExecutorAdapter):
             if lost and attempt < self.resubmissions:
                 send(attempt + 1)
                 return
+            if type(error).__name__ == "KilledWorker":
+                # the scheduler gave up on the task after its workers died running it
+                # (distributed.scheduler.allowed-failures times): a failure of this point
+                died = WorkerDiedError(f"the dask worker evaluating point {point!r} died ({error})")
+                died.__cause__ = error
+                error = died
             with contextlib.suppress(concurrent.futures.InvalidStateError):  # cancelled meanwhile
                 if inner.cancelled():
                     outer.cancel()

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import concurrent.futures.process
+import contextlib
 import functools
 import importlib
 import inspect
 import os
 import pickle
+import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +28,7 @@ import cloudpickle
 __all__ = [
     "ExecutorAdapter",
     "SequentialExecutor",
+    "WorkerDiedError",
     "adapter_for",
     "is_coroutine_function",
     "register_executor_adapter",
@@ -55,6 +60,13 @@ class SequentialExecutor(concurrent.futures.Executor):
 
     def __repr__(self) -> str:
         return "SequentialExecutor()"
+
+
+class WorkerDiedError(RuntimeError):
+    """The worker process evaluating a point died (``os._exit``, a signal, out of memory...).
+
+    The runner counts it as a failed evaluation of that point, so it is retried per ``retries``.
+    """
 
 
 def timed_call(function: Callable, point: Any) -> tuple[Any, float]:
@@ -119,6 +131,9 @@ class ExecutorAdapter:
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
+    def close(self) -> None:
+        """Release what the adapter created for itself during the run (called when it ends)."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.executor!r})"
 
@@ -135,8 +150,180 @@ class ThreadPoolAdapter(ExecutorAdapter):
     pass
 
 
-class ProcessPoolAdapter(ExecutorAdapter):
-    """The standard library's process pool pickles with ``pickle``: no lambdas or closures."""
+class _SurvivesWorkerDeath(ExecutorAdapter):
+    """A process pool whose worker may die in the middle of an evaluation.
+
+    When a worker dies, the pool breaks and every evaluation in it is lost at once, and the pool
+    cannot say which point its dead worker was running. So the adapter finds out:
+
+    - a point lost *alone* (the only evaluation in flight on that pool) gets a
+      :class:`WorkerDiedError` naming it, which the runner counts as a failed evaluation of that
+      point (retried per ``retries``);
+    - points lost *together* become suspects and are sent again to the replacement pool without
+      counting a failure, each on its own: new evaluations wait while a suspect runs, so if it
+      kills its worker again it is lost alone, and named;
+    - a point sent again for free more than :attr:`resubmissions` times fails at its next loss,
+      so no function can keep a run going round in circles.
+
+    The broken pool is replaced by :meth:`_replacement`.
+    """
+
+    #: how many times one point lost with others is sent again without counting a failure
+    resubmissions = 5
+
+    def __init__(self, executor: Any) -> None:
+        super().__init__(executor)
+        self._pool = executor  # the pool in use: the executor, or its latest replacement
+        self._owned: list[Any] = []  # replacements we created, shut down when the run ends
+        self._lock = threading.Lock()
+        self._in_flight: dict[Any, set] = {}  # pool -> its evaluations (inner futures)
+        self._lost: dict[Any, int] = {}  # broken pool -> evaluations in it when it broke
+        # outer futures of the evaluations sent and not done; one abandoned by the runner (a
+        # timeout) may still occupy its worker, but it does not hold a suspect back
+        self._running: set[concurrent.futures.Future] = set()
+        self._suspect_running = False
+        self._suspects: deque = deque()  # (outer future, send) waiting to run alone
+        self._waiting: deque = deque()  # (outer future, send) held back while suspects run
+
+    def _replacement(self, broken: Any) -> tuple[Any, bool]:
+        """A working pool like ``broken``, and whether we own it (shut it down at the end)."""
+        raise NotImplementedError
+
+    def _replace(self, broken: Any) -> None:
+        with self._lock:
+            if self._pool is not broken:  # replaced already, by another lost evaluation
+                return
+            new, owned = self._replacement(broken)
+            self._pool = new
+            if owned:
+                self._owned.append(new)
+
+    def _dispatch(self) -> None:
+        """Send what may run now: a suspect alone once the pool is idle, else everything."""
+        with self._lock:
+            starts = []
+            if self._suspect_running:
+                pass
+            elif self._suspects:
+                while self._suspects and self._suspects[0][0].done():  # cancelled meanwhile
+                    self._suspects.popleft()
+                if self._suspects and all(outer.done() for outer in self._running):
+                    outer, send = self._suspects.popleft()
+                    starts.append((outer, send))
+                    self._suspect_running = True
+            else:
+                starts = [(outer, send) for outer, send in self._waiting if not outer.done()]
+                self._waiting.clear()
+            self._running.update(outer for outer, _ in starts)
+        for _, send in starts:
+            send()
+
+    def _finished(self, outer: concurrent.futures.Future, suspect: bool) -> None:
+        with self._lock:
+            self._running.discard(outer)
+            if suspect:
+                self._suspect_running = False
+        self._dispatch()
+
+    def submit(self, function: Callable, point: Any) -> concurrent.futures.Future:
+        outer: concurrent.futures.Future = concurrent.futures.Future()
+        current: list[concurrent.futures.Future] = []
+
+        def send(free_left: int, suspect: bool) -> None:
+            pool = self._pool
+            try:
+                try:
+                    inner = pool.submit(timed_call, function, point)
+                except concurrent.futures.process.BrokenProcessPool:
+                    self._replace(pool)  # broken before we knew it: use a fresh one
+                    pool = self._pool
+                    inner = pool.submit(timed_call, function, point)
+            except BaseException as e:
+                self._finished(outer, suspect)
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    outer.set_exception(e)
+                return
+            with self._lock:
+                self._in_flight.setdefault(pool, set()).add(inner)
+            current[:] = [inner]
+            if outer.cancelled():
+                inner.cancel()
+            inner.add_done_callback(lambda done: transfer(done, pool, free_left, suspect))
+
+        def transfer(
+            inner: concurrent.futures.Future, pool: Any, free_left: int, suspect: bool
+        ) -> None:
+            error = None if inner.cancelled() else inner.exception()
+            broken = isinstance(error, concurrent.futures.process.BrokenProcessPool)
+            with self._lock:
+                group = self._in_flight.get(pool, set())
+                n_lost = self._lost.setdefault(pool, len(group)) if broken else 0
+                group.discard(inner)
+            if broken:
+                self._replace(pool)
+                if n_lost > 1 and free_left > 0 and not outer.done():
+                    with self._lock:  # a suspect now: it runs again on its own
+                        self._suspects.append((outer, lambda: send(free_left - 1, True)))
+                    self._finished(outer, suspect)
+                    return
+                died = WorkerDiedError(
+                    f"the worker process evaluating point {point!r} died, so "
+                    f"{type(self.executor).__name__} lost the evaluation "
+                    f"({type(error).__name__}; see the exception above for details)"
+                )
+                died.__cause__ = error
+                error = died
+            with contextlib.suppress(concurrent.futures.InvalidStateError):  # cancelled meanwhile
+                if inner.cancelled():
+                    outer.cancel()
+                elif error is not None:
+                    outer.set_exception(error)
+                else:
+                    outer.set_result(inner.result())
+            self._finished(outer, suspect)
+
+        def cancel_inner(done: concurrent.futures.Future) -> None:
+            if done.cancelled() and current:
+                current[0].cancel()
+            if done.cancelled() and self._suspects:  # a suspect may have waited for this one
+                self._dispatch()
+
+        outer.add_done_callback(cancel_inner)
+        with self._lock:
+            self._waiting.append((outer, lambda: send(self.resubmissions, False)))
+        self._dispatch()
+        return outer
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.close()
+
+    def close(self) -> None:
+        owned, self._owned = self._owned, []
+        for pool in owned:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ProcessPoolAdapter(_SurvivesWorkerDeath):
+    """The standard library's process pool pickles with ``pickle``: no lambdas or closures.
+
+    A worker that dies breaks the pool for good (``BrokenProcessPool``). The runner then goes on
+    with a new ``ProcessPoolExecutor`` of the same settings, which it owns and shuts down when
+    the run ends; the pool you passed stays broken (the standard library cannot repair it), so
+    create a new one for the next run, or use loky (the default), whose reusable executor is
+    replaced by ``loky.get_reusable_executor()`` itself.
+    """
+
+    def _replacement(self, broken: Any) -> tuple[Any, bool]:
+        settings = {
+            "max_workers": broken._max_workers,
+            "mp_context": getattr(broken, "_mp_context", None),
+            "initializer": getattr(broken, "_initializer", None),
+            "initargs": getattr(broken, "_initargs", ()),
+        }
+        if getattr(broken, "_max_tasks_per_child", None) is not None:
+            settings["max_tasks_per_child"] = broken._max_tasks_per_child
+        return concurrent.futures.ProcessPoolExecutor(**settings), True
 
     def check_function(self, function: Callable) -> None:
         try:
@@ -150,8 +337,21 @@ class ProcessPoolAdapter(ExecutorAdapter):
             ) from e
 
 
-class LokyAdapter(ExecutorAdapter):
-    """loky pickles with cloudpickle; we still check once so a failure is immediate and clear."""
+class LokyAdapter(_SurvivesWorkerDeath):
+    """loky pickles with cloudpickle; we still check once so a failure is immediate and clear.
+
+    A worker that dies breaks the executor (``TerminatedWorkerError``); the reusable executor is
+    then replaced by ``loky.get_reusable_executor()``, which stays shared (not ours to shut
+    down), and any other loky executor by a new one that the runner owns.
+    """
+
+    def _replacement(self, broken: Any) -> tuple[Any, bool]:
+        import loky
+        from loky.reusable_executor import _ReusablePoolExecutor
+
+        if isinstance(broken, _ReusablePoolExecutor):
+            return loky.get_reusable_executor(max_workers=broken._max_workers), False
+        return loky.ProcessPoolExecutor(max_workers=broken._max_workers), True
 
     def check_function(self, function: Callable) -> None:
         try:
@@ -165,6 +365,7 @@ class LokyAdapter(ExecutorAdapter):
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True, kill_workers=False)
+        self.close()
 
 
 class CoroutineAdapter:

@@ -140,3 +140,47 @@ class CountingLearner(BaseLearner):
 
     def _settings(self) -> dict:
         return {"function": self.function}
+
+
+class DieFirstTime:
+    """Returns ``10 * x``, but at the first attempt at each ``x`` in ``die_at`` its worker
+    process exits at once (``os._exit(1)``); a marker file in ``directory`` remembers it."""
+
+    def __init__(self, directory: Path, die_at: Any, sleep: float = 0.0) -> None:
+        self.directory = str(directory)
+        self.die_at = set(die_at)
+        self.sleep = sleep
+
+    def __call__(self, x: Any) -> Any:
+        marker = Path(self.directory) / f"died-{x}"
+        if x in self.die_at and not marker.exists():
+            marker.write_text(str(os.getpid()))
+            os._exit(1)
+        time.sleep(self.sleep)
+        return 10 * x
+
+
+class WaitToBeKilled:
+    """At the first attempt at each ``x`` in ``die_at``, writes its process id to ``pid-{x}``
+    in ``directory`` and sleeps (until the test kills it); otherwise returns ``10 * x``."""
+
+    def __init__(self, directory: Path, die_at: Any) -> None:
+        self.directory = str(directory)
+        self.die_at = set(die_at)
+
+    def __call__(self, x: Any) -> Any:
+        marker = Path(self.directory) / f"pid-{x}"
+        if x in self.die_at and not marker.exists():
+            partial = marker.with_suffix(".tmp")
+            partial.write_text(str(os.getpid()))
+            partial.rename(marker)  # the test sees the whole id or nothing
+            time.sleep(60)
+        return 10 * x
+
+
+def exit_at_zero(x: Any) -> Any:
+    """Kills its worker process (``os._exit(1)``) at every attempt at 0; else ``10 * x``."""
+    if x == 0:
+        os._exit(1)
+    time.sleep(0.02)
+    return 10 * x
