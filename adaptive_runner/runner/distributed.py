@@ -22,6 +22,7 @@ from adaptive_runner.runner.executors import (
     ExecutorAdapter,
     WorkerDiedError,
     _function_name,
+    settle,
     timed_call,
 )
 
@@ -128,13 +129,7 @@ class DaskAdapter(ExecutorAdapter):
                 died = WorkerDiedError(f"the dask worker evaluating point {point!r} died ({error})")
                 died.__cause__ = error
                 error = died
-            with contextlib.suppress(concurrent.futures.InvalidStateError):  # cancelled meanwhile
-                if inner.cancelled():
-                    outer.cancel()
-                elif error is not None:
-                    outer.set_exception(error)
-                else:
-                    outer.set_result(inner.result())
+            settle(outer, inner, error)
 
         def cancel_task(done: concurrent.futures.Future) -> None:
             if done.cancelled() and current:

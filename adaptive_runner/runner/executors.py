@@ -105,6 +105,22 @@ def _function_name(function: Any) -> str:
     return getattr(inner, "__qualname__", None) or repr(inner)
 
 
+def settle(
+    outer: concurrent.futures.Future,
+    inner: concurrent.futures.Future,
+    error: BaseException | None,
+) -> None:
+    """Give ``outer`` the outcome of ``inner`` (cancelled, ``error``, or its result); nothing
+    when ``outer`` was cancelled meanwhile."""
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if inner.cancelled():
+            outer.cancel()
+        elif error is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(inner.result())
+
+
 class ExecutorAdapter:
     """Runs evaluations on a ``concurrent.futures.Executor``-like object."""
 
@@ -273,13 +289,7 @@ class _SurvivesWorkerDeath(ExecutorAdapter):
                 )
                 died.__cause__ = error
                 error = died
-            with contextlib.suppress(concurrent.futures.InvalidStateError):  # cancelled meanwhile
-                if inner.cancelled():
-                    outer.cancel()
-                elif error is not None:
-                    outer.set_exception(error)
-                else:
-                    outer.set_result(inner.result())
+            settle(outer, inner, error)
             self._finished(outer, suspect)
 
         def cancel_inner(done: concurrent.futures.Future) -> None:
