@@ -9,6 +9,7 @@ from typing import Any
 
 from adaptive_runner.runner.core import RunnerCore
 from adaptive_runner.runner.eventloop import current_or_new_loop
+from adaptive_runner.runner.interrupt import stop_after_interrupt
 from adaptive_runner.runner.saving import check_interval, make_saver, periodic_saving
 
 __all__ = ["AsyncRunner", "Runner"]
@@ -76,6 +77,17 @@ class AsyncRunner(RunnerCore):
         Seconds to wait before a failed point is tried again (default 0), or a callable
         ``attempt -> seconds`` (``attempt`` = failures of that point so far, from 1) for a
         backoff. Other points keep being evaluated meanwhile.
+    worker_threads
+        An adaptive_runner addition (not in python-adaptive): limit the BLAS and OpenMP thread
+        pools (OpenBLAS, MKL, BLIS, OpenMP, through ``threadpoolctl``) of every process that
+        evaluates the function to this many threads, so that ``ncores`` workers do not each
+        start ``ncores`` threads; ``worker_threads=1`` is the usual choice with one worker per
+        core. None (the default) leaves the workers alone. In worker processes (loky, process
+        pools, dask, ipyparallel) the setting and the ``OMP_NUM_THREADS``-style variables stay
+        until a later runner on the same executor asks for something else (``None`` puts the
+        previous state back); with a thread pool or ``SequentialExecutor`` the limit holds in
+        this process while evaluations run. Not for ``async def`` functions. See
+        :mod:`adaptive_runner.runner.threads`.
 
     Examples
     --------
@@ -104,6 +116,7 @@ class AsyncRunner(RunnerCore):
         checkpoint_interval: float = 0.5,
         timeout: float | None = None,
         retry_delay: float | Callable[[int], float] = 0,
+        worker_threads: int | None = None,
     ) -> None:
         super().__init__(
             learner,
@@ -123,6 +136,7 @@ class AsyncRunner(RunnerCore):
             checkpoint_interval=checkpoint_interval,
             timeout=timeout,
             retry_delay=retry_delay,
+            worker_threads=worker_threads,
         )
         if ioloop is None:
             ioloop, _ = current_or_new_loop()
@@ -169,6 +183,11 @@ class AsyncRunner(RunnerCore):
         RuntimeError
             When called from inside the event loop the runner runs on (e.g. a Jupyter cell):
             blocking there would freeze the run. Use ``await runner`` instead.
+        RunInterrupted
+            On Ctrl-C, after the run stopped cleanly (arrived results told, checkpoint
+            committed, final save made) and a summary was printed to stderr. It is a
+            ``KeyboardInterrupt``; uncaught in a script, the process exits with status 130.
+            See :mod:`adaptive_runner.runner.interrupt`.
         """
         if self.ioloop.is_running():
             raise RuntimeError(
@@ -179,9 +198,7 @@ class AsyncRunner(RunnerCore):
         try:
             self.ioloop.run_until_complete(self.task)
         except KeyboardInterrupt:
-            self.task.cancel()
-            self.ioloop.run_until_complete(asyncio.wait([self.task]))
-            raise
+            raise stop_after_interrupt(self, self.ioloop, self.task) from None
 
     def start_periodic_saving(
         self,
@@ -205,6 +222,9 @@ class AsyncRunner(RunnerCore):
         The saving task; it ends after the final save.
         """
         save = make_saver(save_kwargs, method)
+        fname = (save_kwargs or {}).get("fname")
+        if fname is not None:  # named in the run's summary
+            self.saved_to = str(fname)
         return self._start_helper(periodic_saving(self, save, check_interval(interval)))
 
     def live_info_terminal(

@@ -11,6 +11,8 @@ from typing import Any
 from adaptive_runner.runner.core import RunnerCore
 from adaptive_runner.runner.eventloop import new_event_loop
 from adaptive_runner.runner.executors import is_coroutine_function
+from adaptive_runner.runner.interrupt import stop_after_interrupt
+from adaptive_runner.runner.summary import format_summary, run_summary
 
 __all__ = ["BlockingRunner"]
 
@@ -23,8 +25,16 @@ class BlockingRunner(RunnerCore):
     ``checkpoint_interval`` (seconds between its commits, default 0.5), ``timeout`` (seconds
     per evaluation; a slower one fails with a ``TimeoutError`` and is retried per ``retries``) and
     ``retry_delay`` (seconds, or ``attempt -> seconds``, before a failed point is tried again).
+    ``worker_threads=n``, an adaptive_runner addition (not in python-adaptive), limits the BLAS
+    and OpenMP thread pools of every process that evaluates the function to ``n`` threads
+    (through ``threadpoolctl``; None, the default, leaves the workers alone), so that ``ncores``
+    workers do not each start ``ncores`` threads; see :class:`AsyncRunner`.
     The constructor runs the whole job and raises the run's error if it fails. ``async def``
     functions need the :class:`AsyncRunner`.
+
+    Ctrl-C stops the run cleanly (arrived results told, the checkpoint committed), prints a
+    summary to stderr and raises :class:`~adaptive_runner.runner.interrupt.RunInterrupted`, a
+    ``KeyboardInterrupt`` that, uncaught in a script, exits with status 130.
 
     Examples
     --------
@@ -52,6 +62,7 @@ class BlockingRunner(RunnerCore):
         checkpoint_interval: float = 0.5,
         timeout: float | None = None,
         retry_delay: float | Callable[[int], float] = 0,
+        worker_threads: int | None = None,
     ) -> None:
         if is_coroutine_function(getattr(learner, "function", None)):
             raise ValueError(
@@ -76,6 +87,7 @@ class BlockingRunner(RunnerCore):
             checkpoint_interval=checkpoint_interval,
             timeout=timeout,
             retry_delay=retry_delay,
+            worker_threads=worker_threads,
         )
         try:
             asyncio.get_running_loop()
@@ -94,7 +106,14 @@ class BlockingRunner(RunnerCore):
 
         thread = threading.Thread(target=target, name="adaptive_runner.BlockingRunner")
         thread.start()
-        thread.join()
+        try:
+            thread.join()
+        except KeyboardInterrupt:  # e.g. "interrupt the kernel": stop the run in its thread
+            task = getattr(self, "_task", None)
+            if task is not None:
+                self._loop.call_soon_threadsafe(task.cancel)
+            thread.join()
+            raise KeyboardInterrupt(format_summary(run_summary(self, "interrupted"))) from None
         if errors:
             raise errors[0]
 
@@ -102,13 +121,11 @@ class BlockingRunner(RunnerCore):
         loop = new_event_loop()
         try:
             self._prepare(loop)
-            task = loop.create_task(self._run())
+            task = self._task = loop.create_task(self._run())
             try:
                 loop.run_until_complete(task)
             except KeyboardInterrupt:
-                task.cancel()
-                loop.run_until_complete(asyncio.wait([task]))
-                raise
+                raise stop_after_interrupt(self, loop, task) from None
         finally:
             loop.close()
 

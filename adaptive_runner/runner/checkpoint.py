@@ -8,7 +8,9 @@ most the last batch, and the database itself is never left corrupt (SQLite's jou
 
 Starting a run with an existing checkpoint first tells the learner every successful evaluation it
 holds, in the order they were recorded, and then goes on. Failed evaluations are recorded but
-never told.
+never told; a point whose latest row is a failure keeps its failure count in the resumed run
+(see :meth:`RunLog.unresolved_failures`). One run at a time may have a checkpoint open (an
+advisory lock on ``<checkpoint>.lock``, see :mod:`adaptive_runner.runner.filelock`).
 
 Storage format. Points and values are pickled one by one (``pickle``, or ``cloudpickle`` for
 what plain pickle cannot handle; both read back with ``pickle.loads``), so anything a learner
@@ -40,6 +42,8 @@ from typing import Any
 
 import cloudpickle
 import numpy as np
+
+from adaptive_runner.runner.filelock import FileLock
 
 __all__ = [
     "CheckpointMismatchError",
@@ -198,9 +202,15 @@ class RunLog:
         self._batch: list[tuple] = []
         self._last_commit = time.monotonic()
         self._closed = False
+        #: rows in the database, committed (by earlier runs and this one)
+        self.committed = 0
+        #: point key -> (point, failures, traceback) of points whose latest row is a failure
+        self.unresolved_failures: dict[Any, tuple[Any, int, str]] = {}
+        self._lock = FileLock(path.with_name(path.name + ".lock"), f"checkpoint={str(path)!r}")
         try:
             self._connection = _connect(path)
         except sqlite3.DatabaseError as e:
+            self._lock.release()
             raise CheckpointMismatchError(
                 f"checkpoint={str(path)!r} cannot be opened as an SQLite database: {e}"
             ) from e
@@ -208,11 +218,13 @@ class RunLog:
             self._open_run(learner)
         except sqlite3.DatabaseError as e:
             self._connection.close()
+            self._lock.release()
             raise CheckpointMismatchError(
                 f"checkpoint={str(path)!r} is not an adaptive_runner checkpoint: {e}"
             ) from e
         except BaseException:
             self._connection.close()
+            self._lock.release()
             raise
 
     def _open_run(self, learner: Any) -> None:
@@ -261,14 +273,31 @@ class RunLog:
         )
         return [(pickle.loads(point), pickle.loads(value)) for point, value in rows]
 
-    def replay(self, learner: Any, log: list | None = None) -> int:
-        """Tell ``learner`` every recorded successful evaluation, in order; returns how many."""
+    def replay(self, learner: Any, log: list | None = None, point_key: Any = None) -> int:
+        """Tell ``learner`` every recorded successful evaluation, in order; returns how many.
+
+        Also fills :attr:`unresolved_failures` (keyed by ``point_key(point)``): the points whose
+        latest row is a failure, with their number of failures so far and last traceback.
+        """
         n = 0
-        for point, value in self.recorded():
+        failures: dict[Any, tuple[Any, int, str]] = {}
+        rows = self._connection.execute(
+            "SELECT point, value, failed, traceback, attempt FROM evaluations ORDER BY seq"
+        )
+        for point_blob, value_blob, failed, traceback_text, attempt in rows:
+            point = pickle.loads(point_blob)
+            key = point if point_key is None else point_key(point)
+            self.committed += 1
+            if failed:
+                failures[key] = (point, int(attempt), traceback_text or "")
+                continue
+            failures.pop(key, None)
+            value = pickle.loads(value_blob)
             learner.tell(point, value)
             if log is not None:
                 log.append(("tell", point, value))
             n += 1
+        self.unresolved_failures = failures
         return n
 
     def record(self, point: Any, value: Any, duration: float, attempt: int) -> None:
@@ -315,6 +344,7 @@ class RunLog:
                 batch,
             )
             db.execute("COMMIT")
+            self.committed += len(batch)
         except BaseException:
             db.execute("ROLLBACK")
             self._batch[:0] = batch  # keep them for the next attempt
@@ -329,6 +359,7 @@ class RunLog:
         finally:
             self._closed = True
             self._connection.close()
+            self._lock.release()
 
     async def keep_flushing(self, runner: Any) -> None:
         """A runner helper task: commit at least every ``interval`` seconds while results
@@ -354,14 +385,18 @@ def _warn_retry(path: Path, error: BaseException) -> None:
 
 
 def open_run_log(
-    checkpoint: Path | None, interval: float, learner: Any, log: list | None
+    checkpoint: Path | None,
+    interval: float,
+    learner: Any,
+    log: list | None,
+    point_key: Any = None,
 ) -> RunLog | None:
     """Open (or create) the checkpoint and replay its successful evaluations into ``learner``."""
     if checkpoint is None:
         return None
     run_log = RunLog(checkpoint, learner, interval)
     try:
-        run_log.replay(learner, log)
+        run_log.replay(learner, log, point_key)
     except BaseException as e:
         run_log.close()
         e.add_note(

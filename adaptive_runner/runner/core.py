@@ -35,11 +35,13 @@ from adaptive_runner.runner.executors import (
     CoroutineAdapter,
     adapter_for,
     default_executor,
+    explain_failure,
     is_coroutine_function,
     timed_await,
     timed_call,
 )
 from adaptive_runner.runner.goals import Goal, resolve_goal
+from adaptive_runner.runner.threads import check_worker_threads, limit_threads
 from adaptive_runner.runner.timeouts import (
     await_with_timeout,
     check_retry_delay,
@@ -103,6 +105,7 @@ class RunnerCore:
         checkpoint_interval: float = 0.5,
         timeout: float | None = None,
         retry_delay: float | Callable[[int], float] = 0,
+        worker_threads: int | None = None,
     ) -> None:
         for method in ("ask", "tell", "remove_unfinished"):
             if not callable(getattr(learner, method, None)):
@@ -127,6 +130,9 @@ class RunnerCore:
             isinstance(ntasks, bool) or not isinstance(ntasks, numbers.Integral) or ntasks < 1
         ):
             raise ValueError(f"ntasks must be a positive integer or None, got ntasks={ntasks!r}")
+        #: threads per BLAS/OpenMP pool in the processes that evaluate, or None (see
+        #: adaptive_runner.runner.threads)
+        self.worker_threads = check_worker_threads(worker_threads)
 
         self._function = learner.function
         self._is_coroutine = is_coroutine_function(self._function)
@@ -137,11 +143,17 @@ class RunnerCore:
                     f"loop; it cannot run on executor={executor!r}. Leave executor=None (use "
                     "ntasks= to limit concurrency) or pass a regular function."
                 )
+            if self.worker_threads is not None:
+                raise ValueError(
+                    f"worker_threads={worker_threads!r} cannot apply to an async def function: "
+                    "it runs on the event loop in this process, not in a worker. Limit the "
+                    "threads inside the function (threadpoolctl.threadpool_limits) or pass a "
+                    "regular function."
+                )
             self._adapter = CoroutineAdapter(ntasks)
-            self.executor = None
         else:
-            self.executor = default_executor() if executor is None else executor
-            self._adapter = adapter_for(self.executor)
+            self._adapter = adapter_for(default_executor() if executor is None else executor)
+            self._function = limit_threads(self._function, self.worker_threads, self._adapter)
             self._adapter.check_function(self._function)
         self.ntasks: int = int(ntasks) if ntasks is not None else self._adapter.ncores
         # an executor whose worker count changes (a dask cluster that scales): ntasks follows it
@@ -191,9 +203,50 @@ class RunnerCore:
         self.error: BaseException | None = None
         self.start_time = time.time()
         self.end_time: float | None = None
-        self._run_log = open_run_log(self.checkpoint, self.checkpoint_interval, learner, self.log)
+        #: evaluations in flight when the run stopped (cancelled or abandoned)
+        self.n_cancelled = 0
+        #: the file periodic saving writes to, when it has one (for the run's summary)
+        self.saved_to: str | None = None
+        self._run_log = open_run_log(
+            self.checkpoint, self.checkpoint_interval, learner, self.log, self._point_key
+        )
+        if self._run_log is not None:
+            self._resume_failures(self._run_log.unresolved_failures)
+
+    def _resume_failures(self, failures: dict[Hashable, tuple[Any, int, str]]) -> None:
+        """Carry the failure counts of a resumed checkpoint over to this run.
+
+        A point that was waiting for a retry when the earlier run stopped is retried first, with
+        the attempts it has left. A point that had used them all stays in :attr:`failed` with
+        ``raise_if_retries_exceeded=False`` (as it would have in an uninterrupted run); with
+        ``raise_if_retries_exceeded=True`` the earlier run failed on it, so resuming (after a
+        fix, say) tries it once more, and fails again if it fails. Either way the point is
+        pending in the learner, so the learner does not propose it on its own.
+        """
+        for key, (point, n_failed, traceback_text) in failures.items():
+            exhausted = n_failed > self.retries
+            # exhausted and raising: one more attempt
+            n_failures = self.retries if exhausted and self.raise_if_retries_exceeded else n_failed
+            self._failures[key] = [point, n_failures]
+            self._tracebacks[key] = (point, traceback_text)
+            self.learner.tell_pending(point)
+            if self.log is not None:
+                self.log.append(("tell_pending", point))
+            if exhausted and not self.raise_if_retries_exceeded:
+                self._failed[key] = point
+            else:
+                self._retry_queue.append(point)
 
     # ---- public state ----------------------------------------------------------------------------
+    @property
+    def executor(self) -> Any:
+        """The executor evaluations are sent to (None for ``async def`` functions).
+
+        After a worker died and broke a process pool, this is the pool that replaced it (see
+        :class:`~adaptive_runner.runner.executors.WorkerDiedError`).
+        """
+        return self._adapter.current_executor
+
     @property
     def pending_points(self) -> list[tuple[Any, Any]]:
         """``(future, point)`` for every evaluation in flight."""
@@ -353,8 +406,8 @@ class RunnerCore:
                         self._n_idle -= 1
                     continue
                 await self._evaluate(slot_id, point)
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            raise  # Ctrl-C inside an inline evaluation reaches the blocking wait, which stops us
         except BaseException as e:  # a bug in the learner or the goal: fail the run, loudly
             self._stop(e)
 
@@ -391,6 +444,7 @@ class RunnerCore:
             return
         except Exception as e:
             in_flight.pop(slot_id, None)
+            explain_failure(e, point)
             self._on_failure(point, e)
             return
         del in_flight[slot_id]
@@ -410,15 +464,31 @@ class RunnerCore:
             return False
         return task is not None and task.cancelling() == 0
 
-    def _on_result(self, point: Any, value: Any, duration: float) -> None:
+    def _tell(self, point: Any, value: Any, duration: float) -> bool:
+        """Tell the learner a result; False if it rejected the value (a failure of the point).
+
+        Learners check a value before they change anything, raising ``ValueError`` or
+        ``TypeError`` (a vector where a number belongs, a string, an array of the wrong
+        length): that is the function's fault at this point, so it counts as a failed
+        evaluation, with an error naming the point. Any other exception is a learner bug and
+        fails the run.
+        """
         self._function_time += duration
-        if self.log is not None:
-            self.log.append(("tell", point, value))
         try:
             self.learner.tell(point, value)
+        except (ValueError, TypeError) as e:
+            rejected = ValueError(
+                f"the value returned for point {point!r} was rejected by "
+                f"{type(self.learner).__name__}: {e} (value: {_short_repr(value)})"
+            )
+            rejected.__cause__ = e
+            self._on_failure(point, rejected)
+            return False
         except Exception as e:
             e.add_note(f"adaptive_runner: learner.tell failed for point {point!r}, value {value!r}")
             raise
+        if self.log is not None:
+            self.log.append(("tell", point, value))
         attempt = 1
         if self._failures:
             key = self._point_key(point)
@@ -426,8 +496,14 @@ class RunnerCore:
             if entry is not None:
                 attempt += entry[1]
                 self._tracebacks.pop(key, None)
+                self._failed.pop(key, None)  # failed in a resumed run, proposed again
         if self._run_log is not None:
             self._run_log.record(point, value, duration, attempt)
+        return True
+
+    def _on_result(self, point: Any, value: Any, duration: float) -> None:
+        if not self._tell(point, value, duration):
+            return
         if self._follow_ncores:
             self._resize(self._adapter.ncores)
         if self._n_idle:  # idle slots may get points now that the learner knows more
@@ -465,15 +541,16 @@ class RunnerCore:
             else:
                 self._retry_queue.append(point)
             return
-        if self.raise_if_retries_exceeded:
+        if self.raise_if_retries_exceeded and not self._stopping:
             error.add_note(
-                f"adaptive_runner: the function failed at point {point!r} "
+                f"adaptive_runner: the evaluation of point {point!r} failed "
                 f"({entry[1]} attempt{'s' if entry[1] > 1 else ''}, retries={self.retries}); "
                 "the traceback above is the one from the last attempt"
             )
             self._stop(error)
             return
-        # the point stays pending in the learner, so this run does not propose it again
+        # the point stays pending in the learner, so this run does not propose it again (a
+        # failure that arrives while the run stops is kept here too: the run's outcome is set)
         self._failed[key] = point
 
     def _retry_after_delay(self, key: Hashable, point: Any) -> None:
@@ -502,16 +579,10 @@ class RunnerCore:
             ):
                 del self._in_flight[slot_id]
                 value, duration = handle.result()
-                self._function_time += duration
-                if self.log is not None:
-                    self.log.append(("tell", point, value))
-                self.learner.tell(point, value)
-                if self._run_log is not None:
-                    entry = self._failures.get(self._point_key(point))
-                    attempt = 1 + (entry[1] if entry is not None else 0)
-                    self._run_log.record(point, value, duration, attempt)
+                self._tell(point, value, duration)
             elif isinstance(handle, concurrent.futures.Future):
                 handle.cancel()
+        self.n_cancelled = len(self._in_flight)
         for slot in slots:
             slot.cancel()
         await _wait_uninterrupted(slots)
@@ -559,6 +630,11 @@ def _started_check(executor: Any, future: Any) -> Callable[[], bool] | None:
     ):
         return lambda: future.running() or future.done()
     return None
+
+
+def _short_repr(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 async def _wait_uninterrupted(tasks: list[asyncio.Task]) -> list[BaseException]:

@@ -121,6 +121,20 @@ def settle(
             outer.set_result(inner.result())
 
 
+def explain_failure(error: BaseException, point: Any) -> None:
+    """Add a note to ``error`` when the cause is not the function itself but sending its value
+    back: a process pool pickles the return value in the worker (both the standard library's
+    and loky's do it in ``_sendback_result``), and an unpicklable value (a lock, a generator, an
+    open file) fails there with a message that names neither the point nor the reason."""
+    cause = error.__cause__
+    if cause is not None and "_sendback_result" in str(cause):
+        error.add_note(
+            f"adaptive_runner: the function returned a value for point {point!r} that could "
+            "not be pickled, so the worker process could not send it back; return plain data "
+            "(numbers, arrays, lists, dicts) instead"
+        )
+
+
 class ExecutorAdapter:
     """Runs evaluations on a ``concurrent.futures.Executor``-like object."""
 
@@ -134,6 +148,11 @@ class ExecutorAdapter:
     def ncores(self) -> int:
         workers = getattr(self.executor, "_max_workers", None)
         return int(workers) if workers else os.cpu_count() or 1
+
+    @property
+    def current_executor(self) -> Any:
+        """The executor in use (an adapter may replace a broken one during the run)."""
+        return self.executor
 
     def check_function(self, function: Callable) -> None:
         """Raise early if ``function`` cannot be sent to the executor."""
@@ -200,6 +219,10 @@ class _SurvivesWorkerDeath(ExecutorAdapter):
         self._suspect_running = False
         self._suspects: deque = deque()  # (outer future, send) waiting to run alone
         self._waiting: deque = deque()  # (outer future, send) held back while suspects run
+
+    @property
+    def current_executor(self) -> Any:
+        return self._pool
 
     def _replacement(self, broken: Any) -> tuple[Any, bool]:
         """A working pool like ``broken``, and whether we own it (shut it down at the end)."""
@@ -278,8 +301,9 @@ class _SurvivesWorkerDeath(ExecutorAdapter):
             if broken:
                 self._replace(pool)
                 if n_lost > 1 and free_left > 0 and not outer.done():
+                    resend = sending[0]
                     with self._lock:  # a suspect now: it runs again on its own
-                        self._suspects.append((outer, lambda: send(free_left - 1, True)))
+                        self._suspects.append((outer, lambda: resend(free_left - 1, True)))
                     self._finished(outer, suspect)
                     return
                 died = WorkerDiedError(
@@ -290,7 +314,15 @@ class _SurvivesWorkerDeath(ExecutorAdapter):
                 died.__cause__ = error
                 error = died
             settle(outer, inner, error)
+            # the evaluation is over: cut the links that make its futures and closures a
+            # reference cycle, so they are freed now rather than by the cyclic collector
+            current.clear()
+            sending.clear()
             self._finished(outer, suspect)
+
+        # transfer resends a suspect through this list, not by name: send and transfer naming
+        # each other would make a reference cycle that outlives the evaluation
+        sending = [send]
 
         def cancel_inner(done: concurrent.futures.Future) -> None:
             if done.cancelled() and current:
@@ -383,6 +415,7 @@ class CoroutineAdapter:
 
     runs_inline = False
     executor = None
+    current_executor = None
 
     def __init__(self, ntasks: int | None = None) -> None:
         self._ncores = ntasks or os.cpu_count() or 1
@@ -414,6 +447,7 @@ _REGISTRY: dict[type | str, type[ExecutorAdapter] | str] = {
     "ipyparallel.client.view.ViewExecutor": (
         "adaptive_runner.runner.distributed.IPyParallelAdapter"
     ),
+    "mpi4py.futures.pool.MPIPoolExecutor": "adaptive_runner.runner.mpi.MPIAdapter",
 }
 
 

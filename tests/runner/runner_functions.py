@@ -184,3 +184,21 @@ def exit_at_zero(x: Any) -> Any:
         os._exit(1)
     time.sleep(0.02)
     return 10 * x
+
+
+def vector_at_half(x: float) -> Any:
+    """A scalar function that returns a vector at one point: the learner must reject it."""
+    import numpy as np
+
+    if x == 0.5:
+        return np.array([1.0, 2.0])
+    return x * x
+
+
+def lock_at_three(x: int) -> Any:
+    """Returns an unpicklable value (a lock) at 3: a process pool cannot send it back."""
+    import threading
+
+    if x == 3:
+        return threading.Lock()
+    return x

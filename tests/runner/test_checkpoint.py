@@ -32,6 +32,7 @@ from adaptive_runner import (
 )
 from adaptive_runner.learners.base import hashable_key
 from adaptive_runner.runner.checkpoint import CheckpointMismatchError, read_checkpoint
+from adaptive_runner.runner.filelock import CheckpointInUseError
 
 # ---- functions (module level, so the learners pickle if they need to) ---------------------------
 
@@ -468,3 +469,111 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, kind, interval):
         assert recorded == learner.data
     else:
         assert {index: value for (index, _), value in recorded.items()} == learner.data
+
+
+# ---- failure counts across a resume, and one run per checkpoint ---------------------------------
+
+
+def test_failure_counts_carry_over_and_retries_are_not_reset(tmp_path):
+    path = tmp_path / "run.sqlite"
+    flaky = FailFirstTimes(tmp_path, times=2)  # each point fails its first two calls
+    first = SequenceLearner(flaky, list(range(3)))
+    runner = BlockingRunner(
+        first,
+        executor=SequentialExecutor(),
+        raise_if_retries_exceeded=False,
+        checkpoint=path,
+    )
+    assert sorted(runner.failed) == [(i, i) for i in range(3)]
+    assert [r["attempt"] for r in read_checkpoint(path)] == [1, 1, 1]
+
+    # retries=1: one failure on record leaves one attempt, which fails (the 2nd call): the
+    # points stay failed, rather than getting two fresh attempts and succeeding
+    second = SequenceLearner(flaky, list(range(3)))
+    runner = BlockingRunner(
+        second,
+        executor=SequentialExecutor(),
+        retries=1,
+        raise_if_retries_exceeded=False,
+        checkpoint=path,
+    )
+    assert second.data == {}
+    assert sorted(runner.failed) == [(i, i) for i in range(3)]
+    assert [r["attempt"] for r in read_checkpoint(path)] == [1, 1, 1, 2, 2, 2]
+
+    # retries=2: the third attempt of each point succeeds, numbered 3 in the log
+    third = SequenceLearner(flaky, list(range(3)))
+    runner = BlockingRunner(third, executor=SequentialExecutor(), retries=2, checkpoint=path)
+    assert third.data == {i: 10 * i for i in range(3)}
+    assert runner.failed == []
+    assert runner.tracebacks == []
+    assert [r["attempt"] for r in read_checkpoint(path)][-3:] == [3, 3, 3]
+
+
+def test_points_that_used_up_their_retries_stay_failed_and_are_not_proposed(tmp_path):
+    path = tmp_path / "run.sqlite"
+    learner = SequenceLearner(fail_on_three, list(range(6)))
+    BlockingRunner(
+        learner, executor=SequentialExecutor(), raise_if_retries_exceeded=False, checkpoint=path
+    )
+    calls_before = len(read_checkpoint(path))
+    resumed = SequenceLearner(fail_on_three, list(range(6)))
+    runner = BlockingRunner(
+        resumed,
+        executor=SequentialExecutor(),
+        raise_if_retries_exceeded=False,
+        checkpoint=path,
+    )
+    assert runner.failed == [(3, 3)]  # as an uninterrupted run would end
+    ((point, text),) = runner.tracebacks
+    assert point == (3, 3)
+    assert "three is not allowed" in text
+    assert len(read_checkpoint(path)) == calls_before  # nothing evaluated again
+    assert sorted(resumed.data) == [0, 1, 2, 4, 5]
+
+
+def test_a_second_run_on_an_open_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "run.sqlite"
+
+    async def main():
+        learner = Learner1D(square, (-1, 1))
+        runner = AsyncRunner(learner, executor=SequentialExecutor(), checkpoint=path)
+        while learner.npoints < 20:
+            await asyncio.sleep(0.005)
+        with pytest.raises(CheckpointInUseError, match=r"in use by another run .*pid \d+"):
+            AsyncRunner(Learner1D(square, (-1, 1)), npoints_goal=5, checkpoint=path)
+        runner.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await runner
+        return learner.npoints
+
+    npoints = asyncio.run(main())
+    # once the first run has ended, the checkpoint is free again
+    resumed = Learner1D(square, (-1, 1))
+    BlockingRunner(
+        resumed, npoints_goal=npoints + 5, executor=SequentialExecutor(), checkpoint=path
+    )
+    assert resumed.npoints >= npoints + 5
+
+
+def test_the_lock_is_released_when_the_process_is_killed(tmp_path):
+    path = tmp_path / "run.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from adaptive_runner import AsyncRunner, Learner1D, SequentialExecutor
+        runner = AsyncRunner(Learner1D(abs, (-1, 1)), executor=SequentialExecutor(),
+                             checkpoint={str(path)!r})
+        print("open", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == -signal.SIGKILL
+    assert "open" in result.stdout
+    assert "pid" in (tmp_path / "run.sqlite.lock").read_text()  # the killed run's lock file
+    learner = Learner1D(abs, (-1, 1))
+    BlockingRunner(learner, npoints_goal=10, executor=SequentialExecutor(), checkpoint=path)
+    assert learner.npoints >= 10
