@@ -11,6 +11,10 @@ What is measured (best and median of ``--repeat`` runs, time.perf_counter around
    once and measures python-adaptive with a Learner1D instead.
 3. ``async no-op``: ``async def f(x): return x`` at ntasks = 10, 100, 1000: the bookkeeping per
    point, which should not grow with ntasks.
+4. ``loky``: ``x + 1`` on 100,000 points (``--loky N``; skipped with ``--quick`` unless given)
+   of a SequenceLearner through loky's reusable executor, BlockingRunner with default ntasks,
+   one run per library, each in a fresh process: points per second and the growth of the
+   process RSS during the run (the learner's data itself is ~9 MB at 100,000 points).
 
 Run it from a plain script (no running event loop), with both libraries installed in the same
 environment for the comparison:
@@ -26,14 +30,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import io
 import json
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import adaptive_runner
 
@@ -52,6 +59,49 @@ async def sleep_10ms(x):
 
 async def no_op(x):
     return x
+
+
+def plus_one(x):
+    return x + 1
+
+
+def loky_child(library: str, n: int) -> dict:
+    """In a fresh process: ``n`` evaluations of ``plus_one`` over a SequenceLearner on loky's
+    reusable executor, with ``library``'s BlockingRunner; seconds and RSS growth (bytes)."""
+    import loky
+    import psutil
+
+    executor = loky.get_reusable_executor()
+    executor.submit(abs, 1).result()  # the workers start before the clock does
+    if library == "adaptive_runner":
+        make, run = adaptive_runner.SequenceLearner, adaptive_runner.BlockingRunner
+    else:
+        fresh_loop()
+        make, run = adaptive.SequenceLearner, adaptive.BlockingRunner
+    # a short run first: what is created once per process (imports, caches) is not counted
+    run(make(plus_one, range(1_000)), goal=lambda lrn: lrn.done(), executor=executor)
+    learner = make(plus_one, range(n))
+    process = psutil.Process()
+    gc.collect()
+    rss = process.memory_info().rss
+    start = time.perf_counter()
+    run(learner, goal=lambda lrn: lrn.done(), executor=executor)
+    seconds = time.perf_counter() - start
+    growth = process.memory_info().rss - rss
+    assert learner.result() == [x + 1 for x in range(n)]
+    return {"seconds": seconds, "rss_growth": growth}
+
+
+def loky_case(library: str, n: int) -> dict:
+    """Run :func:`loky_child` in a new interpreter, so earlier cases cannot skew its RSS."""
+    here = str(Path(__file__).resolve().parent)
+    code = (
+        f"import json, sys, warnings; sys.path.insert(0, {here!r}); "
+        "warnings.simplefilter('ignore'); import runner_throughput as bench; "
+        f"print(json.dumps(bench.loky_child({library!r}, {n})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def fresh_loop() -> None:
@@ -118,7 +168,7 @@ def theirs_async_learner1d(function: Callable, n: int, ntasks: int) -> int:
 
 
 # ---- the table -----------------------------------------------------------------------------------
-def measure(quick: bool, repeat: int) -> list[dict]:
+def measure(quick: bool, repeat: int, loky_points: int | None = None) -> list[dict]:
     n_seq = 5_000 if quick else 20_000
     n_sleep = 1_000 if quick else 6_000
     n_noop = 3_000 if quick else 20_000
@@ -160,6 +210,15 @@ def measure(quick: bool, repeat: int) -> list[dict]:
                 "python-adaptive",
                 *timed(lambda ntasks=ntasks: theirs_async_learner1d(no_op, n_noop, ntasks), repeat),
             )
+
+    n_loky = (0 if quick else 100_000) if loky_points is None else loky_points
+    if n_loky:
+        print(f"loky, x + 1 on {n_loky:,} points (SequenceLearner, default ntasks, one run)")
+        for library in ["adaptive_runner"] + (["python-adaptive"] if adaptive else []):
+            result = loky_case(library, n_loky)
+            rate = n_loky / result["seconds"]
+            growth = f"{result['rss_growth'] / 1e6:.1f} MB"
+            add(f"loky {n_loky:,}", library, rate, rate, rss_growth=growth)
     return rows
 
 
@@ -172,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument(
+        "--loky",
+        type=int,
+        metavar="N",
+        help="points of the loky case (default 100,000; 0 skips it; skipped by --quick)",
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", DeprecationWarning)
     warnings.simplefilter("ignore", RuntimeWarning)  # "coroutine never awaited" from that check
@@ -181,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
     }
     print(" ".join(f"{k} {v}" for k, v in versions.items()))
-    rows = measure(args.quick, args.repeat)
+    rows = measure(args.quick, args.repeat, args.loky)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"versions": versions, "results": rows}, f, indent=2)

@@ -9,7 +9,7 @@ from typing import Any
 
 from adaptive_runner.runner.core import RunnerCore
 from adaptive_runner.runner.eventloop import current_or_new_loop
-from adaptive_runner.runner.interrupt import stop_after_interrupt
+from adaptive_runner.runner.interrupt import sigint_cancels, stop_after_interrupt
 from adaptive_runner.runner.saving import check_interval, make_saver, periodic_saving
 
 __all__ = ["AsyncRunner", "Runner"]
@@ -195,10 +195,16 @@ class AsyncRunner(RunnerCore):
                 "(e.g. inside Jupyter or an async function): use `await runner.task` "
                 "(or `await runner`) instead"
             )
-        try:
-            self.ioloop.run_until_complete(self.task)
-        except KeyboardInterrupt:
-            raise stop_after_interrupt(self, self.ioloop, self.task) from None
+        with sigint_cancels(self, self.ioloop, self.task):
+            try:
+                self.ioloop.run_until_complete(self.task)
+            except KeyboardInterrupt:  # ours, or Python's own handler (not in the main thread)
+                self.interrupted = True
+                raise stop_after_interrupt(self, self.ioloop, self.task) from None
+            except asyncio.CancelledError:
+                if not self.interrupted:  # cancelled by runner.cancel(), not by Ctrl-C
+                    raise
+                raise stop_after_interrupt(self, self.ioloop, self.task) from None
 
     def start_periodic_saving(
         self,

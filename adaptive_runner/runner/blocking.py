@@ -11,7 +11,7 @@ from typing import Any
 from adaptive_runner.runner.core import RunnerCore
 from adaptive_runner.runner.eventloop import new_event_loop
 from adaptive_runner.runner.executors import is_coroutine_function
-from adaptive_runner.runner.interrupt import stop_after_interrupt
+from adaptive_runner.runner.interrupt import sigint_cancels, stop_after_interrupt
 from adaptive_runner.runner.summary import format_summary, run_summary
 
 __all__ = ["BlockingRunner"]
@@ -122,10 +122,16 @@ class BlockingRunner(RunnerCore):
         try:
             self._prepare(loop)
             task = self._task = loop.create_task(self._run())
-            try:
-                loop.run_until_complete(task)
-            except KeyboardInterrupt:
-                raise stop_after_interrupt(self, loop, task) from None
+            with sigint_cancels(self, loop, task):
+                try:
+                    loop.run_until_complete(task)
+                except KeyboardInterrupt:  # ours, or Python's own handler (not in the main thread)
+                    self.interrupted = True
+                    raise stop_after_interrupt(self, loop, task) from None
+                except asyncio.CancelledError:
+                    if not self.interrupted:  # cancelled by runner.cancel(), not by Ctrl-C
+                        raise
+                    raise stop_after_interrupt(self, loop, task) from None
         finally:
             loop.close()
 

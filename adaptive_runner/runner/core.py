@@ -205,6 +205,10 @@ class RunnerCore:
         self.end_time: float | None = None
         #: evaluations in flight when the run stopped (cancelled or abandoned)
         self.n_cancelled = 0
+        #: whether Ctrl-C stopped the run (see adaptive_runner.runner.interrupt)
+        self.interrupted = False
+        #: whether the function is running in the event loop's own thread right now
+        self.evaluating_inline = False
         #: the file periodic saving writes to, when it has one (for the run's summary)
         self.saved_to: str | None = None
         self._run_log = open_run_log(
@@ -424,7 +428,11 @@ class RunnerCore:
                 handle._done = True
             elif self._adapter.runs_inline:
                 in_flight[slot_id] = (None, point)
-                value, duration = timed_call(self._function, point)
+                self.evaluating_inline = True  # Ctrl-C may interrupt the function itself
+                try:
+                    value, duration = timed_call(self._function, point)
+                finally:
+                    self.evaluating_inline = False
             else:
                 future = self._adapter.submit(self._function, point)
                 in_flight[slot_id] = (future, point)
@@ -446,6 +454,16 @@ class RunnerCore:
             in_flight.pop(slot_id, None)
             explain_failure(e, point)
             self._on_failure(point, e)
+            return
+        except KeyboardInterrupt:
+            in_flight.pop(slot_id, None)
+            if self._is_coroutine or self._adapter.runs_inline:
+                raise  # Ctrl-C in this process: the blocking wait stops the run
+            # A worker process was interrupted: Ctrl-C in a terminal reaches the whole process
+            # group, and the run itself stops a moment later. Not the point's fault: it goes
+            # back in the queue without counting a failure.
+            if not self._stopping:
+                self._retry_queue.append(point)
             return
         del in_flight[slot_id]
         self._on_result(point, value, duration)

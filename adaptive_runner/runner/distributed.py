@@ -130,6 +130,10 @@ class DaskAdapter(ExecutorAdapter):
                 died.__cause__ = error
                 error = died
             settle(outer, inner, error)
+            # let go of the task at once: a dask future kept alive (outer -> cancel_task ->
+            # inner -> dask future -> ... -> outer is a cycle, freed only by the garbage
+            # collector) keeps its result in a worker's memory, recomputed if that worker dies
+            current.clear()
 
         def cancel_task(done: concurrent.futures.Future) -> None:
             if done.cancelled() and current:
@@ -156,11 +160,31 @@ def _call_pickled(pickled_function: bytes, point: Any) -> tuple[Any, float]:
     return timed_call(pickle.loads(pickled_function), point)
 
 
+def _is_engine_death(error: BaseException | None) -> bool:
+    """Whether ipyparallel failed a task because its engine went away, not the function."""
+    if error is None:
+        return False
+    from ipyparallel import error as ipp_errors
+
+    if isinstance(error, ipp_errors.EngineError):
+        return True
+    # errors raised on the controller's side arrive wrapped, named by ``ename``
+    return isinstance(error, ipp_errors.RemoteError) and error.ename == "EngineError"
+
+
 class IPyParallelAdapter(ExecutorAdapter):
     """An ``ipyparallel.Client``, one of its views, or a view's executor (``client.executor()``).
 
-    A client is used through a load-balanced view over all its engines; ``ncores`` is the view's
-    number of engines.
+    A client is used through a load-balanced view over all its engines. ``ncores`` is the view's
+    number of engines; for a view over all engines (a client, ``client.load_balanced_view()``)
+    that is ``len(client.ids)``, which the client's own I/O thread keeps current as engines
+    register and unregister, so ``ntasks`` follows engines that join or leave during the run.
+    A view over fixed targets keeps its size.
+
+    An engine that dies in the middle of an evaluation makes that point fail with
+    :class:`~adaptive_runner.runner.executors.WorkerDiedError`, so the runner retries it per
+    ``retries``. An engine stopped by its cluster (SIGTERM) first finishes the evaluation under
+    way; only one that outlasts the launcher's ``stop_seconds_until_kill`` is killed, and lost.
     """
 
     def __init__(self, executor: Any) -> None:
@@ -172,6 +196,10 @@ class IPyParallelAdapter(ExecutorAdapter):
         else:  # a ViewExecutor
             self.view = executor.view
         self._pickled: tuple[Callable, bytes] | None = None
+        # targets None or "all": every engine the client knows, now and later
+        targets = getattr(self.view, "targets", None)
+        #: the runner re-reads ``ncores`` during the run (when the user gave no ``ntasks``)
+        self.ncores_varies = targets is None or targets == "all"
 
     @property
     def ncores(self) -> int:
@@ -186,7 +214,34 @@ class IPyParallelAdapter(ExecutorAdapter):
         self._pickle(function)
 
     def submit(self, function: Callable, point: Any) -> concurrent.futures.Future:
-        return self.view.apply_async(_call_pickled, self._pickle(function), point)
+        """A future for ``function(point)``; the loss of its engine is a failure of the point.
+
+        ipyparallel reports a task whose engine went away (killed, stopped, crashed) as a
+        ``RemoteError`` of type ``EngineError``, once the controller notices the engine is gone
+        (on a local cluster, about five seconds after a SIGKILL). That becomes a
+        :class:`WorkerDiedError` naming the point. Cancelling the returned future cancels the
+        client's future for the task.
+        """
+        inner = self.view.apply_async(_call_pickled, self._pickle(function), point)
+        outer: concurrent.futures.Future = concurrent.futures.Future()
+
+        def transfer(done: concurrent.futures.Future) -> None:
+            error = None if done.cancelled() else done.exception()
+            if _is_engine_death(error):
+                died = WorkerDiedError(
+                    f"the ipyparallel engine evaluating point {point!r} died ({error})"
+                )
+                died.__cause__ = error
+                error = died
+            settle(outer, done, error)
+
+        def cancel_task(done: concurrent.futures.Future) -> None:
+            if done.cancelled():
+                inner.cancel()
+
+        outer.add_done_callback(cancel_task)
+        inner.add_done_callback(transfer)
+        return outer
 
     def shutdown(self) -> None:
         """The engines are not ours to stop (as ``ViewExecutor.shutdown`` does not stop them)."""

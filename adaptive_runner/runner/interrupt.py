@@ -3,7 +3,17 @@
 When SIGINT reaches a script blocked in :class:`BlockingRunner` or
 :meth:`AsyncRunner.block_until_done`, the run is cancelled like ``runner.cancel()``: results
 that have arrived are told, evaluations in flight are cancelled, the checkpoint's last batch is
-committed and periodic saving makes its final save. Then a summary goes to stderr and
+committed and periodic saving makes its final save.
+
+The first Ctrl-C does not raise ``KeyboardInterrupt`` wherever the main thread happens to be
+(in the middle of ``learner.tell`` or of a checkpoint commit, which would leave them half done):
+while the run blocks, a SIGINT handler of ours asks the event loop to cancel the run, which then
+stops at a clean point. Only when the function itself runs in this thread
+(``SequentialExecutor``) is it interrupted directly, so a long evaluation does not hold the stop
+up. A worker process that gets the Ctrl-C too (a terminal signals the whole process group) sends
+back a ``KeyboardInterrupt``, which puts its point back without counting a failure. The handler
+is installed only in the main thread and only over Python's default one; SIGTERM is left alone
+(the command line turns it into a SIGINT). Then a summary goes to stderr and
 :class:`RunInterrupted` is raised. It is both a ``KeyboardInterrupt`` (``except
 KeyboardInterrupt`` still catches it) and a ``SystemExit(130)``: uncaught, the interpreter exits
 with status 130 (128 + SIGINT, what shells and batch systems expect) without a traceback, the
@@ -17,7 +27,11 @@ waiting and raises at once (the checkpoint's WAL keeps every batch committed bef
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from adaptive_runner.runner.summary import format_summary, run_summary
@@ -52,6 +66,31 @@ def interactive() -> bool:
     ipython = sys.modules.get("IPython")
     get_ipython = getattr(ipython, "get_ipython", None)
     return get_ipython is not None and get_ipython() is not None
+
+
+@contextlib.contextmanager
+def sigint_cancels(runner: Any, loop: asyncio.AbstractEventLoop, task: asyncio.Future) -> Iterator:
+    """While in this block, the first Ctrl-C cancels ``task`` (the run) from the event loop
+    instead of raising where it lands; a second one raises ``KeyboardInterrupt`` at once."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        first = not runner.interrupted
+        runner.interrupted = True
+        if not first or runner.evaluating_inline:
+            raise KeyboardInterrupt  # forced, or the function runs in this very thread
+        loop.call_soon_threadsafe(task.cancel)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _wind_down(loop: asyncio.AbstractEventLoop, task: asyncio.Future) -> None:

@@ -3,7 +3,9 @@
 
 With loky (the default), ``concurrent.futures.ProcessPoolExecutor`` and a dask LocalCluster, the
 point counts as a failed evaluation (a WorkerDiedError that names it), is retried per
-``retries``, the run completes without hanging, and an executor is usable afterwards.
+``retries``, the run completes without hanging, and an executor is usable afterwards. A dask
+scheduler with its default settings (``distributed.scheduler.allowed-failures``: 3) first runs the
+task again on a live worker itself: the runner then sees a result and no failure.
 """
 
 from __future__ import annotations
@@ -80,17 +82,34 @@ def test_without_retries_the_error_names_the_point(kind, tmp_path):
     assert "died" in text
 
 
-@pytest.mark.parametrize("kind", EXECUTOR_KINDS)
-def test_sigkill_from_outside_is_a_failure_of_that_point(kind, tmp_path):
-    def kill_when_started():
-        pid_file = tmp_path / "pid-2"
+def kill_when_started(pid_file):
+    """Start a thread that SIGKILLs the process whose id appears in ``pid_file`` (written by
+    :class:`WaitToBeKilled` once the evaluation is under way); returns the thread."""
+
+    def kill():
         deadline = time.monotonic() + 20
         while not pid_file.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
         os.kill(int(pid_file.read_text()), signal.SIGKILL)
 
-    killer = threading.Thread(target=kill_when_started, daemon=True)
+    killer = threading.Thread(target=kill, daemon=True)
     killer.start()
+    return killer
+
+
+def is_alive(pid):
+    """Whether process ``pid`` still runs (a zombie its parent has not reaped yet is dead)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.mark.parametrize("kind", EXECUTOR_KINDS)
+def test_sigkill_from_outside_is_a_failure_of_that_point(kind, tmp_path):
+    killer = kill_when_started(tmp_path / "pid-2")
     learner = SequenceLearner(WaitToBeKilled(tmp_path, die_at=[2]), range(4))
     runner = run(
         learner, make_executor(kind, 2), ntasks=1, retries=0, raise_if_retries_exceeded=False
@@ -122,8 +141,12 @@ def test_a_point_that_always_kills_its_worker_ends_up_failed(kind):
 
 def test_loky_reusable_executor_works_after_a_worker_died(tmp_path):
     learner = SequenceLearner(DieFirstTime(tmp_path, die_at=[0]), range(3))
-    run(learner, None, ntasks=1, retries=1)  # the default executor
+    broken = loky.get_reusable_executor()
+    runner = run(learner, None, ntasks=1, retries=1)  # the default executor
     assert learner.result() == [0, 10, 20]
+    # runner.executor names the executor that replaced the broken one, which works
+    assert runner.executor is not broken
+    assert runner.executor.submit(square, 3).result(timeout=10) == 9
     assert loky.get_reusable_executor().submit(square, 7).result(timeout=10) == 49
     learner = SequenceLearner(square, range(4))
     run(learner, None)
@@ -134,8 +157,12 @@ def test_users_process_pool_stays_broken_and_the_replacement_is_shut_down(tmp_pa
     before = set(multiprocessing.active_children())
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=2)
     learner = SequenceLearner(DieFirstTime(tmp_path, die_at=[1]), range(4))
-    run(learner, pool, ntasks=1, retries=1)
+    runner = run(learner, pool, ntasks=1, retries=1)
     assert learner.result() == [0, 10, 20, 30]
+    assert runner.executor is not pool  # the run's own pool, which it shut down
+    assert isinstance(runner.executor, concurrent.futures.ProcessPoolExecutor)
+    with pytest.raises(RuntimeError, match="shutdown"):
+        runner.executor.submit(square, 2)
     # the standard library cannot repair a broken pool: it says so clearly
     with pytest.raises(concurrent.futures.process.BrokenProcessPool):
         pool.submit(square, 2)
@@ -143,30 +170,122 @@ def test_users_process_pool_stays_broken_and_the_replacement_is_shut_down(tmp_pa
     assert set(multiprocessing.active_children()) <= before
 
 
-def test_dask_worker_death_is_a_failure_of_that_point(tmp_path):
+def _local_cluster(**config):
     distributed = pytest.importorskip("distributed")
     import dask
 
-    # the scheduler gives up on a task at the first death of its worker: KilledWorker
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    # the scheduler reads its settings when it starts (it runs in this process)
+    with dask.config.set(config):
         cluster = distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
     client = distributed.Client(cluster)
-    try:
-        client.wait_for_workers(2, timeout=60)
-        learner = SequenceLearner(DieFirstTime(tmp_path, die_at=[2]), range(5))
-        run(learner, client, ntasks=1, retries=1)
-        assert learner.result() == [0, 10, 20, 30, 40]
-        assert (tmp_path / "died-2").exists()
+    return cluster, client
 
-        learner = SequenceLearner(DieFirstTime(tmp_path / "again", die_at=[1]), range(3))
-        (tmp_path / "again").mkdir()
-        runner = run(learner, client, ntasks=1, raise_if_retries_exceeded=False)
-        assert runner.failed == [(1, 1)]
-        assert "WorkerDiedError" in runner.tracebacks[0][1]
-        assert "point (1, 1)" in runner.tracebacks[0][1]
-        assert client.submit(square, 6).result(timeout=30) == 36  # the cluster still works
+
+@pytest.fixture(scope="module")
+def strict_cluster_client():
+    """A LocalCluster whose scheduler gives up on a task at the first death of its worker
+    (``KilledWorker``): the runner sees every death."""
+    cluster, client = _local_cluster(**{"distributed.scheduler.allowed-failures": 0})
+    try:
+        yield client
     finally:
         client.close()
         cluster.close()
+
+
+@pytest.fixture(scope="module")
+def default_cluster_client():
+    """A LocalCluster with dask's default settings: a task whose worker died is run again
+    elsewhere, up to ``distributed.scheduler.allowed-failures`` (3) deaths."""
+    cluster, client = _local_cluster()
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.fixture
+def dask_strict_client(strict_cluster_client):
+    strict_cluster_client.wait_for_workers(2, timeout=60)  # a killed worker is back
+    return strict_cluster_client
+
+
+@pytest.fixture
+def dask_default_client(default_cluster_client):
+    default_cluster_client.wait_for_workers(2, timeout=60)
+    return default_cluster_client
+
+
+def check_usable(client):
+    """The nannies restarted the dead workers, and a new run uses both."""
+    client.wait_for_workers(2, timeout=60)
+    assert client.submit(square, 6).result(timeout=30) == 36
+    learner = SequenceLearner(square, range(20))
+    runner = run(learner, client)
+    assert runner.ntasks == 2
+    assert learner.result() == [x * x for x in range(20)]
+
+
+@pytest.mark.timeout(60)
+def test_dask_worker_death_is_a_failure_of_that_point(dask_strict_client, tmp_path):
+    client = dask_strict_client
+    learner = SequenceLearner(DieFirstTime(tmp_path, die_at=[2]), range(5))
+    run(learner, client, ntasks=1, retries=1)
+    assert learner.result() == [0, 10, 20, 30, 40]
+    assert (tmp_path / "died-2").exists()
+
+    learner = SequenceLearner(DieFirstTime(tmp_path / "again", die_at=[1]), range(3))
+    (tmp_path / "again").mkdir()
+    runner = run(learner, client, ntasks=1, raise_if_retries_exceeded=False)
+    assert runner.failed == [(1, 1)]
+    assert "WorkerDiedError" in runner.tracebacks[0][1]
+    assert "point (1, 1)" in runner.tracebacks[0][1]
+    check_usable(client)
+
+
+@pytest.mark.timeout(60)
+def test_dask_worker_sigkilled_mid_task_is_a_failure_of_that_point(dask_strict_client, tmp_path):
+    client = dask_strict_client
+    # ntasks follows the cluster (two workers): the other worker goes on meanwhile
+    killer = kill_when_started(tmp_path / "pid-2")
+    learner = SequenceLearner(WaitToBeKilled(tmp_path, die_at=[2]), range(6))
+    runner = run(learner, client, retries=1)
+    killer.join(timeout=5)
+    assert learner.result() == [10 * x for x in range(6)]  # point 2 retried, and done
+    assert not is_alive(int((tmp_path / "pid-2").read_text()))  # the worker really died
+    assert not runner.tracebacks  # the retry succeeded, so no failure is left to report
+
+    # without retries the run fails, naming the point
+    again = tmp_path / "again"
+    again.mkdir()
+    client.wait_for_workers(2, timeout=60)
+    killer = kill_when_started(again / "pid-1")
+    learner = SequenceLearner(WaitToBeKilled(again, die_at=[1]), range(4))
+    with pytest.raises(WorkerDiedError, match=r"dask worker evaluating point \(1, 1\) died"):
+        run(learner, client, retries=0)
+    killer.join(timeout=5)
+    assert not learner.pending_points
+    check_usable(client)
+
+
+@pytest.mark.timeout(60)
+def test_dask_reruns_a_task_whose_worker_was_killed_by_default(dask_default_client, tmp_path):
+    import dask
+
+    client = dask_default_client
+    assert dask.config.get("distributed.scheduler.allowed-failures") >= 1
+    # dask runs the task again on a live worker; the runner sees a result, no failure, so
+    # even retries=0 completes
+    killer = kill_when_started(tmp_path / "pid-2")
+    learner = SequenceLearner(WaitToBeKilled(tmp_path, die_at=[2]), range(6))
+    runner = run(learner, client, retries=0)
+    killer.join(timeout=5)
+    assert learner.result() == [10 * x for x in range(6)]
+    assert not is_alive(int((tmp_path / "pid-2").read_text()))
+    assert not runner.tracebacks
+    assert not runner.failed
+
+    check_usable(client)
