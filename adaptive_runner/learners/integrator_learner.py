@@ -111,6 +111,10 @@ __all__ = ["DivergentIntegralError", "IntegratorLearner", "Interval", "gauss_kro
 class DivergentIntegralError(ValueError):
     """The integral appears to diverge (or converges too slowly for subdivision to reach tol)."""
 
+    #: a verdict on the whole learner, not on the value just told: a runner stops with it
+    #: rather than counting a failed evaluation of that point
+    ends_run = True
+
 
 _GRADING = 8.0  # a graded split cuts 1/_GRADING of the width next to the singular bound
 _CONCENTRATION = 0.1  # ... when the sibling's error is below this fraction of the leaf's

@@ -488,13 +488,16 @@ class RunnerCore:
         Learners check a value before they change anything, raising ``ValueError`` or
         ``TypeError`` (a vector where a number belongs, a string, an array of the wrong
         length): that is the function's fault at this point, so it counts as a failed
-        evaluation, with an error naming the point. Any other exception is a learner bug and
-        fails the run.
+        evaluation, with an error naming the point. An error that says ``ends_run`` (a
+        verdict on the whole learner, e.g. ``DivergentIntegralError``), or any other exception
+        (a learner bug), fails the run.
         """
         self._function_time += duration
         try:
             self.learner.tell(point, value)
         except (ValueError, TypeError) as e:
+            if getattr(e, "ends_run", False):
+                raise
             rejected = ValueError(
                 f"the value returned for point {point!r} was rejected by "
                 f"{type(self.learner).__name__}: {e} (value: {_short_repr(value)})"

@@ -4,6 +4,7 @@ clear error naming the point, and every other result kept."""
 from __future__ import annotations
 
 import concurrent.futures
+import math
 
 import loky
 import numpy as np
@@ -128,3 +129,15 @@ def test_unpicklable_return_values_set_aside_with_retries_exceeded_false():
     ((point, text),) = runner.tracebacks
     assert point == (3, 3)
     assert "could not be pickled" in text
+
+
+def reciprocal(x):
+    return 1 / x if x else math.inf
+
+
+def test_a_divergent_integral_still_ends_the_run_with_its_own_error():
+    # DivergentIntegralError is a ValueError from tell, but a verdict on the learner, not on one
+    # value: it is not set aside as a failed point, even with raise_if_retries_exceeded=False
+    learner = adaptive.IntegratorLearner(reciprocal, (0, 1), tol=1e-6)
+    with pytest.raises(adaptive.DivergentIntegralError, match="diverge"):
+        BlockingRunner(learner, executor=SequentialExecutor(), raise_if_retries_exceeded=False)
