@@ -148,9 +148,11 @@ class _ProcessPools:
 
     def keep(self, n: int | None) -> None:
         """Set ``n`` (None: restore) for this and the following evaluations of this process."""
+        # ``kept`` changes last: another thread of this worker reads it without the lock to
+        # decide whether its evaluation may start, so it must not see the new setting before
+        # the pools have it
         with self.lock:
             if n is None:
-                self.kept = None
                 if not self.active:
                     self.set_threads(None)
                 for name, value in self.environment.items():
@@ -159,14 +161,15 @@ class _ProcessPools:
                     else:
                         os.environ[name] = value
                 self.environment.clear()
+                self.kept = None
                 return
             self.discover()  # before the variables change: the originals are the real ones
             for name in ENVIRONMENT_VARIABLES:
                 self.environment.setdefault(name, os.environ.get(name))
                 os.environ[name] = str(n)
-            self.kept = n
             if not self.active:
                 self.set_threads(n)
+            self.kept = n
 
     def enter(self, n: int) -> None:
         """An in-process evaluation starts: limit the pools to ``n`` while it runs."""
