@@ -1,4 +1,5 @@
-"""A self-contained adaptive sampling job: ``python -m adaptive_runner.demo``.
+"""A self-contained adaptive sampling job: ``adaptive-runner demo`` (or
+``python -m adaptive_runner.demo``).
 
 It scans the resonance of a driven, damped oscillator in two stages. First a grid of
 (frequency, damping) settings (a SequenceLearner); then, at the smallest damping, where the
@@ -6,7 +7,9 @@ resonance is sharpest, a Learner1D samples the amplitude as a function of the fr
 its loss is below ``--loss-goal``: points gather on the peak instead of being spread on a grid.
 Each evaluation integrates the equation of motion with SciPy (a few milliseconds of real work),
 the runner spreads evaluations over the default process pool (loky), a status line shows
-progress, and both learners are saved periodically and at the end. Load the results with::
+progress, and both learners are saved periodically and at the end. The resonance curve is also
+written as a table (``resonance.csv``) and a picture (``resonance.png``, when holoviews and
+matplotlib are installed: ``pip install 'adaptive-runner[cli]'``). Load the results with::
 
     from adaptive_runner import Learner1D, SequenceLearner, demo
     grid = SequenceLearner(demo.steady_state_amplitude, demo.settings())
@@ -56,8 +59,11 @@ def settings(n_omega: int = 24, n_zeta: int = 5) -> list[dict]:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adaptive_runner.demo", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m adaptive_runner.demo") -> int:
+    """Run the demo with command-line arguments ``argv``; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n-omega", type=int, default=24, help="frequencies in the grid")
     parser.add_argument("--output", default="demo_output", help="folder for the saved learner")
     parser.add_argument("--ntasks", type=int, default=None, help="parallel evaluations")
@@ -109,6 +115,24 @@ def scan_resonance(args: argparse.Namespace) -> int:
     if check.npoints != curve.npoints:
         print(f"error: {fname} holds {check.npoints} points", file=sys.stderr)
         return 1
+    return write_results(curve, Path(args.output))
+
+
+def write_results(curve: Learner1D, folder: Path) -> int:
+    """The resonance curve as a table and, when the plotting packages are there, a picture."""
+    from adaptive_runner.cli.errors import UsageError
+    from adaptive_runner.cli.outputs import check_data_path, check_plot_path, write_data, write_plot
+
+    table = check_data_path(str(folder / "resonance.csv"))
+    write_data(curve, table)
+    print(f"table: {table} (columns x = omega, y = amplitude)")
+    try:
+        picture = check_plot_path(str(folder / "resonance.png"), curve)
+    except UsageError as e:  # holoviews or matplotlib missing: the data is what matters
+        print(f"picture skipped: {e}")
+        return 0
+    write_plot(curve, picture)
+    print(f"picture: {picture}")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -128,7 +129,8 @@ def test_the_readme_demo_job_runs_and_saves(tmp_path):
         [
             sys.executable,
             "-m",
-            "adaptive_runner.demo",
+            "adaptive_runner",  # what the README's `adaptive-runner demo` runs
+            "demo",
             "--n-omega",
             "4",
             "--loss-goal",
@@ -157,3 +159,9 @@ def test_the_readme_demo_job_runs_and_saves(tmp_path):
     omega, amplitude = max(curve.data.items(), key=lambda item: item[1])
     assert abs(omega - 1.0) < 0.02
     assert amplitude == pytest.approx(1 / (2 * 0.05), rel=0.05)  # 1 / (2 zeta) at resonance
+    # the curve as a table and a picture
+    table = (tmp_path / "out" / "resonance.csv").read_text().splitlines()
+    assert table[0] == "x,y"
+    assert {float(row.split(",")[0]): float(row.split(",")[1]) for row in table[1:]} == curve.data
+    assert (tmp_path / "out" / "resonance.png").read_bytes().startswith(b"\x89PNG")
+    assert f"picture: {Path('out') / 'resonance.png'}" in out.stdout

@@ -144,3 +144,49 @@ def test_utils_save_and_load_are_the_same_format(tmp_path):
     assert persistence.load(fname, compress=False) == {"y": [1.5]}
     persistence.save(fname, {"y": [2.5]})
     assert utils.load(fname) == {"y": [2.5]}
+
+
+# ---- what learner.save writes: the data in a self-describing envelope ---------------------------
+
+
+def peak(x):
+    return x + np.exp(-((x - 0.3) ** 2) / 0.01)
+
+
+def test_learner_save_writes_a_self_describing_envelope(tmp_path):
+    from adaptive_runner import Learner1D
+    from adaptive_runner.learners.base import SAVED_FORMAT
+
+    learner = Learner1D(peak, (-1, 1))
+    for _ in range(15):
+        (x,), _ = learner.ask(1)
+        learner.tell(x, peak(x))
+    fname = tmp_path / "learner.pickle"
+    learner.save(fname)
+    saved = persistence.load(fname)
+    assert saved["format"] == SAVED_FORMAT
+    assert saved["learner_type"] == "adaptive_runner.learners.learner1D.Learner1D"
+    assert saved["fingerprint"] == {"type": saved["learner_type"], "bounds": [-1.0, 1.0]}
+    assert saved["npoints"] == 15
+    assert saved["loss"] == learner.loss()
+    assert saved["data"] == learner._get_data()
+    # the envelope is plain data: it unpickles without the learner's function
+    assert "function" not in saved["options"]
+    assert "func" not in saved["options"]
+
+
+def test_bare_data_files_from_before_envelopes_still_load(tmp_path):
+    from adaptive_runner import Learner1D
+
+    fname = tmp_path / "old.pickle"
+    persistence.save(fname, {0.0: 1.0, 0.5: 2.0, 1.0: 3.0})
+    learner = Learner1D(peak, (0, 1))
+    learner.load(fname)
+    assert learner.data == {0.0: 1.0, 0.5: 2.0, 1.0: 3.0}
+
+
+def test_fingerprint_is_importable_from_the_checkpoint_module():
+    from adaptive_runner.learners.base import fingerprint
+    from adaptive_runner.runner import checkpoint
+
+    assert checkpoint.fingerprint is fingerprint

@@ -52,6 +52,8 @@ from adaptive_runner.learners.base import (
     check_ask_n,
     require_holoviews,
     require_pandas,
+    saved_envelope,
+    unwrap_saved,
 )
 
 __all__ = ["BalancingLearner"]
@@ -604,7 +606,7 @@ class BalancingLearner(BaseLearner):
         >>> learner.load(fname)  # doctest: +SKIP
         """
         if isinstance(fname, str | os.PathLike):
-            persistence.save(fname, self._get_data(), compress=compress)
+            persistence.save(fname, saved_envelope(self), compress=compress)
             return
         for learner, name in zip(self.learners, self._filenames(fname), strict=True):
             learner.save(name, compress=compress)
@@ -612,7 +614,7 @@ class BalancingLearner(BaseLearner):
     def load(self, fname: Any, compress: bool = True) -> None:
         """Load every child's data from the files written by :meth:`save` (same ``fname``)."""
         if isinstance(fname, str | os.PathLike):
-            self._set_data(persistence.load(fname, compress=compress))
+            self._set_data(unwrap_saved(persistence.load(fname, compress=compress), self, fname))
             return
         for i, name in enumerate(self._filenames(fname)):
             self._changed(i)

@@ -20,7 +20,7 @@ import numpy as np
 
 from adaptive_runner import persistence
 
-__all__ = ["BaseLearner", "hashable_key"]
+__all__ = ["SAVED_FORMAT", "BaseLearner", "fingerprint", "hashable_key", "unwrap_saved"]
 
 
 def hashable_key(point: Any) -> Hashable:
@@ -150,6 +150,140 @@ def require_pandas():
     return pandas
 
 
+#: settings that decide which points a learner can hold; tolerances and loss functions do not
+STRUCTURAL_SETTINGS = ("bounds", "sequence", "learners", "learner")
+
+
+def _describe_setting(value: Any) -> Any:
+    """A JSON-able description of a setting (learners by their fingerprint)."""
+    if callable(getattr(value, "ask", None)) and callable(getattr(value, "tell", None)):
+        return fingerprint(value)
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, numbers.Real):  # bounds (0, 1) and (0.0, 1.0) are the same
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return _describe_setting(value.tolist())
+    if isinstance(value, list | tuple):
+        return [_describe_setting(v) for v in value]
+    return type(value).__qualname__
+
+
+def type_name(obj_or_type: Any) -> str:
+    """``"module.QualName"`` of an object's type (or of a type)."""
+    cls = obj_or_type if isinstance(obj_or_type, type) else type(obj_or_type)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _learner_settings(learner: Any) -> dict[str, Any]:
+    settings_of = getattr(learner, "_settings", None)
+    if callable(settings_of):
+        try:
+            settings = settings_of()
+        except Exception:  # a custom learner without settings: its type is all there is
+            return {}
+        if isinstance(settings, dict):
+            return settings
+    return {}
+
+
+def fingerprint(learner: Any) -> dict[str, Any]:
+    """A learner's type and the settings that decide its points (bounds, sequence length, and
+    the same for the learners it wraps), as JSON-able data.
+
+    Checkpoints record it to refuse resuming into a different kind of learner, and saved files
+    record it so that they say what they hold.
+    """
+    result: dict[str, Any] = {"type": type_name(learner)}
+    settings = _learner_settings(learner)
+    for name in STRUCTURAL_SETTINGS:
+        if name not in settings:
+            continue
+        if name == "sequence":
+            result["sequence_length"] = len(settings[name])
+        elif name == "learners":  # BalancingLearner's settings hold fresh copies: use the originals
+            result[name] = [fingerprint(child) for child in learner.learners]
+        elif name == "learner":
+            result[name] = fingerprint(learner.learner)
+        else:
+            result[name] = _describe_setting(settings[name])
+    return result
+
+
+#: the format tag of the files ``BaseLearner.save`` writes (a dict, see :func:`saved_envelope`)
+SAVED_FORMAT = "adaptive_runner.saved_learner/1"
+
+
+def _options(learner: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The learner's plain settings (numbers, strings, None) and the names of its callable
+    settings other than the function (loss functions, pickers)."""
+    options: dict[str, Any] = {}
+    callables: dict[str, str] = {}
+    for name, value in _learner_settings(learner).items():
+        if name in STRUCTURAL_SETTINGS or name in ("function", "func"):
+            continue
+        if value is None or isinstance(value, bool | str):
+            options[name] = value
+        elif isinstance(value, numbers.Integral):
+            options[name] = int(value)
+        elif isinstance(value, numbers.Real):
+            options[name] = float(value)
+        elif callable(value):
+            module = getattr(value, "__module__", None) or "?"
+            qualname = getattr(value, "__qualname__", None) or type(value).__qualname__
+            callables[name] = f"{module}.{qualname}"
+    return options, callables
+
+
+def saved_envelope(learner: BaseLearner) -> dict[str, Any]:
+    """What ``BaseLearner.save`` writes: the learner's data with a description of the learner.
+
+    Keys: ``format`` (:data:`SAVED_FORMAT`), ``learner_type`` (``"module.QualName"``),
+    ``fingerprint`` (see :func:`fingerprint`), ``options`` (plain settings such as ``tol`` or
+    ``atol``), ``callables`` (names of loss functions and the like), ``npoints``, ``loss`` (the
+    learner's loss when saved, None if it could not be computed) and ``data`` (``_get_data()``).
+    """
+    options, callables = _options(learner)
+    try:
+        loss: float | None = float(learner.loss())
+    except Exception:  # saving must not fail because a loss cannot be computed
+        loss = None
+    return {
+        "format": SAVED_FORMAT,
+        "learner_type": type_name(learner),
+        "fingerprint": fingerprint(learner),
+        "options": options,
+        "callables": callables,
+        "npoints": int(learner.npoints),
+        "loss": loss,
+        "data": learner._get_data(),
+    }
+
+
+def is_saved_envelope(obj: Any) -> bool:
+    """Whether ``obj`` is a :func:`saved_envelope` (and not a bare data object)."""
+    return isinstance(obj, dict) and obj.get("format") == SAVED_FORMAT and "data" in obj
+
+
+def unwrap_saved(saved: Any, learner: Any, fname: Any) -> Any:
+    """The data in ``saved`` (an envelope, or the bare data of files saved before envelopes).
+
+    Raises ``ValueError`` naming the file and both types when the envelope was written by a
+    learner of another type than ``learner`` (or than one of its base classes).
+    """
+    if not is_saved_envelope(saved):
+        return saved
+    saved_type = saved.get("learner_type")
+    accepted = {type_name(cls) for cls in type(learner).__mro__}
+    if saved_type not in accepted:
+        raise ValueError(
+            f"{str(fname)!r} holds data saved by a learner of type {saved_type}, which "
+            f"cannot be loaded into a learner of type {type_name(learner)}; load it into a "
+            f"{str(saved_type).rsplit('.', 1)[-1]}"
+        )
+    return saved["data"]
+
+
 def _restore_learner(cls: type, settings_blob: bytes, data: Any) -> BaseLearner:
     learner = cls(**cloudpickle.loads(settings_blob))
     learner._set_data(data)
@@ -241,12 +375,25 @@ class BaseLearner(abc.ABC):
         self._set_data(other._get_data())
 
     def save(self, fname: Any, compress: bool = True) -> None:
-        """Save the learner's data to ``fname`` (atomic: a crash never leaves a broken file)."""
-        persistence.save(fname, self._get_data(), compress=compress)
+        """Save the learner's data to ``fname`` (atomic: a crash never leaves a broken file).
+
+        The file also says what it holds (the learner's type, bounds, number of points and
+        loss, see :func:`saved_envelope`), which ``adaptive-runner info FILE`` shows.
+        """
+        persistence.save(fname, saved_envelope(self), compress=compress)
 
     def load(self, fname: Any, compress: bool = True) -> None:
-        """Tell the learner the data saved in ``fname`` by :meth:`save`."""
-        self._set_data(persistence.load(fname, compress=compress))
+        """Tell the learner the data saved in ``fname`` by :meth:`save`.
+
+        Files saved before saved files described their learner (bare data) load too.
+
+        Raises
+        ------
+        ValueError
+            When the file was saved by a learner of another type.
+        """
+        saved = persistence.load(fname, compress=compress)
+        self._set_data(unwrap_saved(saved, self, fname))
 
     def __reduce__(self):
         # The settings (including the function) go through cloudpickle, so a learner of a lambda

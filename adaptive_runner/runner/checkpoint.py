@@ -41,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 import cloudpickle
-import numpy as np
 
+# fingerprint lives with the learners (saved files record it too); re-exported from here
+from adaptive_runner.learners.base import fingerprint
 from adaptive_runner.runner.filelock import FileLock
 
 __all__ = [
@@ -56,8 +57,6 @@ __all__ = [
 ]
 
 _FORMAT = "adaptive_runner.checkpoint/1"
-#: settings that decide which points a learner can hold; tolerances and loss functions do not
-_STRUCTURAL_SETTINGS = ("bounds", "sequence", "learners", "learner")
 
 
 def _dumps(obj: Any) -> bytes:
@@ -110,48 +109,6 @@ def check_checkpoint_interval(interval: Any) -> float:
             f"checkpoint_interval={interval!r}"
         )
     return float(interval)
-
-
-def _describe(value: Any) -> Any:
-    """A JSON-able description of a setting (learners by their fingerprint)."""
-    if callable(getattr(value, "ask", None)) and callable(getattr(value, "tell", None)):
-        return fingerprint(value)
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, numbers.Real):  # bounds (0, 1) and (0.0, 1.0) are the same
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return _describe(value.tolist())
-    if isinstance(value, list | tuple):
-        return [_describe(v) for v in value]
-    return type(value).__qualname__
-
-
-def fingerprint(learner: Any) -> dict[str, Any]:
-    """What a checkpoint records of a learner: its type and the settings that decide its points."""
-    learner_type = type(learner)
-    result: dict[str, Any] = {"type": f"{learner_type.__module__}.{learner_type.__qualname__}"}
-    settings: Any = None
-    settings_of = getattr(learner, "_settings", None)
-    if callable(settings_of):
-        try:
-            settings = settings_of()
-        except Exception:  # a custom learner without settings: its type is all there is
-            settings = None
-    if not isinstance(settings, dict):
-        settings = {}
-    for name in _STRUCTURAL_SETTINGS:
-        if name not in settings:
-            continue
-        if name == "sequence":
-            result["sequence_length"] = len(settings[name])
-        elif name == "learners":  # BalancingLearner's settings hold fresh copies: use the originals
-            result[name] = [fingerprint(child) for child in learner.learners]
-        elif name == "learner":
-            result[name] = fingerprint(learner.learner)
-        else:
-            result[name] = _describe(settings[name])
-    return result
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -336,19 +293,27 @@ class RunLog:
             return
         batch, self._batch = self._batch, []
         db = self._connection
-        db.execute("BEGIN")
+        written = False
         try:
+            db.execute("BEGIN")
             db.executemany(
                 "INSERT INTO evaluations (point, value, duration, failed, traceback, attempt, "
                 "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 batch,
             )
             db.execute("COMMIT")
-            self.committed += len(batch)
+            written = True
         except BaseException:
-            db.execute("ROLLBACK")
-            self._batch[:0] = batch  # keep them for the next attempt
+            # a failed statement, or a forced second Ctrl-C: keep the rows for the next attempt
+            # (unless the COMMIT went through just before the interrupt landed)
+            if not written:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                self._batch[:0] = batch
             raise
+        finally:
+            if written:
+                self.committed += len(batch)
 
     def close(self) -> None:
         """Flush and close the database."""

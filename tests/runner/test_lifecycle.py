@@ -235,6 +235,7 @@ def test_live_info_terminal_plain_lines_when_not_a_terminal(capsys):
     assert lines[-1].startswith("finished")
     assert "points: 30" in lines[-1]
     assert "100.0%" in lines[-1]  # npoints goal: a progress bar
+    assert "left:" not in lines[-1]  # no remaining time once the run has ended
     assert "overhead:" in lines[-1]
     assert lines[0].startswith("running")
 
