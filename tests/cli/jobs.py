@@ -57,3 +57,8 @@ def fails_on_the_right(x):
     if x > 0.5:
         raise RuntimeError(f"cannot evaluate at x={x}")
     return x
+
+
+def pid_of_worker(x):
+    """The process that evaluated ``x`` (for the dask test: a worker, not the command)."""
+    return os.getpid()
