@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from adaptive_runner.cli import specs
+from adaptive_runner.cli import executors, specs
 from adaptive_runner.cli.errors import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -277,7 +277,7 @@ def main_run(args: argparse.Namespace) -> int:
     # 1. everything that can be checked without side effects
     goal = _goal_keywords(args)
     _check_numbers(args)
-    specs.check_executor_spec(args.executor)
+    executors.check_executor_spec(args.executor)
     _check_distinct(args)
     save = _check_file("--save", args.save, args.resume) if args.save else None
     checkpoint = (
@@ -293,7 +293,7 @@ def main_run(args: argparse.Namespace) -> int:
 
     # 2. the executor (a dask scheduler is contacted here), then the runner, which opens (and
     # replays) the checkpoint
-    executor, owned = specs.make_executor(args.executor, args.ntasks)
+    executor, owned = executors.make_executor(args.executor, args.ntasks)
     if args.executor.startswith("dask://"):
         # remote workers cannot import a job file from this machine: send its code along
         import cloudpickle
