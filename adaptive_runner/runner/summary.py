@@ -87,7 +87,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         checkpoint = summary["checkpoint"]
         lines.append(
             f"  checkpoint: {checkpoint['file']} ({checkpoint['evaluations']} evaluations "
-            "committed; start a run with the same checkpoint= to resume)"
+            "committed; a new run given this checkpoint resumes from it)"
         )
     if summary["saved"]:
         lines.append(f"  saved: {summary['saved']}")
