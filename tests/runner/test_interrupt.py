@@ -33,13 +33,16 @@ def _rows(checkpoint: Path) -> int:
         return 0
 
 
-def run_and_interrupt(tmp_path, runner, executor, *, save=True, catch=False, min_rows=20):
+def run_and_interrupt(
+    tmp_path, runner, executor, *, save=True, catch=False, min_rows=20, python_options=()
+):
     checkpoint = tmp_path / "run.sqlite"
     saved = tmp_path / "learner.pickle"
     args = [runner, executor, str(checkpoint), str(saved) if save else "-"]
     args.append("catch" if catch else "raise")
     process = subprocess.Popen(
-        [sys.executable, str(JOB), *args],
+        [sys.executable, *python_options, str(JOB), *args],
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -116,3 +119,18 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(tmp_path):
     second = _summary_points(stderr)
     assert second >= first + 20
     _check_checkpoint(checkpoint, second)
+
+
+def test_in_an_interactive_session_ctrl_c_is_a_plain_keyboard_interrupt(tmp_path):
+    # python -i: after the script the REPL takes over (and ends at once: stdin is empty). The
+    # session must survive the interrupt, so no SystemExit(130): a KeyboardInterrupt traceback,
+    # then the REPL's prompt. (At the end Python re-raises the unhandled SIGINT on itself, as it
+    # does for any KeyboardInterrupt: hence -SIGINT, not status 130.)
+    returncode, _, stderr, checkpoint, _ = run_and_interrupt(
+        tmp_path, "async", "loky", save=False, python_options=("-i",)
+    )
+    npoints = _summary_points(stderr)
+    assert "KeyboardInterrupt: adaptive_runner: run interrupted" in stderr
+    assert stderr.rstrip().endswith(">>>")  # the session went on to its prompt
+    assert returncode == -signal.SIGINT, stderr
+    _check_checkpoint(checkpoint, npoints)
