@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import threading
 import time
 
 import pytest
+from faults import is_alive, kill_when_started
 
 from adaptive_runner import AsyncRunner, BlockingRunner, Learner1D, SequenceLearner
 from adaptive_runner.runner.executors import WorkerDiedError, adapter_for
@@ -174,6 +174,17 @@ def test_daskify_evaluates_on_the_cluster(dask_client):
     assert asyncio.run(twice()) == (4.0, 4.0)
 
 
+async def down_to_one_in_flight(runner, learner):
+    """Wait for ``ntasks`` to fall to 1, then check that 10 more points run one at a time."""
+    await until(lambda: runner.ntasks == 1, "ntasks == 1", runner)
+    await until(lambda: len(runner.pending_points) <= 1, "one in flight", runner)
+    told = learner.npoints
+    while learner.npoints < told + 10:  # from now on, never more than one in flight
+        assert len(runner.pending_points) <= 1
+        assert runner.status() == "running"
+        await asyncio.sleep(0.002)
+
+
 async def until(condition, what, runner):
     """Wait (up to a generous 60 s) for ``condition()``, failing early if the run ends."""
     deadline = time.monotonic() + 60
@@ -224,13 +235,7 @@ def test_ntasks_follows_the_cluster_when_it_scales(dask_cluster, dask_client):
         await until(lambda: len(runner.pending_points) == 3, "three in flight", runner)
 
         dask_cluster.scale(1)
-        await until(lambda: runner.ntasks == 1, "ntasks == 1", runner)
-        await until(lambda: len(runner.pending_points) <= 1, "one in flight", runner)
-        told = learner.npoints
-        while learner.npoints < told + 10:  # from now on, never more than one in flight
-            assert len(runner.pending_points) <= 1
-            assert runner.status() == "running"
-            await asyncio.sleep(0.002)
+        await down_to_one_in_flight(runner, learner)
 
         stop.set()
         await runner.task
@@ -288,13 +293,7 @@ def test_ntasks_follows_ipyparallel_engines_joining_and_leaving(ipp_cluster, ipp
         await until(lambda: len(runner.pending_points) == 2, "two in flight", runner)
 
         await asyncio.to_thread(cluster.stop_engines_sync, added)
-        await until(lambda: runner.ntasks == 1, "ntasks == 1", runner)
-        await until(lambda: len(runner.pending_points) <= 1, "one in flight", runner)
-        told = learner.npoints
-        while learner.npoints < told + 10:  # from now on, never more than one in flight
-            assert len(runner.pending_points) <= 1
-            assert runner.status() == "running"
-            await asyncio.sleep(0.002)
+        await down_to_one_in_flight(runner, learner)
 
         stop.set()
         await runner.task
@@ -308,28 +307,6 @@ def test_ntasks_follows_ipyparallel_engines_joining_and_leaving(ipp_cluster, ipp
     assert 0 < runner.overhead() < 100
     assert all(x == y for x, y in learner.data.items())
     assert not learner.pending_points
-
-
-def kill_when_started(pid_file):
-    """A thread that SIGKILLs the process whose id appears in ``pid_file``."""
-
-    def kill():
-        _wait_for(pid_file.exists, f"{pid_file.name} written", timeout=20)
-        os.kill(int(pid_file.read_text()), signal.SIGKILL)
-
-    killer = threading.Thread(target=kill, daemon=True)
-    killer.start()
-    return killer
-
-
-def is_alive(pid):
-    """Whether process ``pid`` still runs (a zombie its parent has not reaped yet is dead)."""
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 @pytest.mark.timeout(90)

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-import os
-import signal
 import threading
-import time
 
 import loky
 import pytest
+from faults import is_alive, kill_when_started
 from runner_functions import DieFirstTime, WaitToBeKilled, exit_at_zero, square
 
 from adaptive_runner import BlockingRunner, SequenceLearner
@@ -80,31 +78,6 @@ def test_without_retries_the_error_names_the_point(kind, tmp_path):
     assert point == (1, 1)
     assert "WorkerDiedError" in text
     assert "died" in text
-
-
-def kill_when_started(pid_file):
-    """Start a thread that SIGKILLs the process whose id appears in ``pid_file`` (written by
-    :class:`WaitToBeKilled` once the evaluation is under way); returns the thread."""
-
-    def kill():
-        deadline = time.monotonic() + 20
-        while not pid_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.kill(int(pid_file.read_text()), signal.SIGKILL)
-
-    killer = threading.Thread(target=kill, daemon=True)
-    killer.start()
-    return killer
-
-
-def is_alive(pid):
-    """Whether process ``pid`` still runs (a zombie its parent has not reaped yet is dead)."""
-    import psutil
-
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 @pytest.mark.parametrize("kind", EXECUTOR_KINDS)
