@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from adaptive_runner.display.terminal import _format_seconds, _status
+from adaptive_runner.display.terminal import _status
 from adaptive_runner.learners import (
     AverageLearner1D,
     DataSaver,
@@ -29,6 +29,7 @@ from adaptive_runner.learners import (
     LearnerND,
 )
 from adaptive_runner.runner.async_runner import AsyncRunner
+from adaptive_runner.runner.summary import format_seconds
 
 __all__ = ["active_plotting_tasks", "live_info", "live_plot", "notebook_extension"]
 
@@ -337,7 +338,7 @@ def _loss_text(learner: Any) -> str:
 def _table_html(runner: Any) -> str:
     failures = f"{len(runner.failed)} failed, {len(runner.to_retry)} retrying"
     rows = [
-        ("elapsed time", _format_seconds(runner.elapsed_time())),
+        ("elapsed time", format_seconds(runner.elapsed_time())),
         ("overhead", f"{runner.overhead():.1f}%"),
         ("points", str(runner.learner.npoints)),
         ("latest loss", _loss_text(runner.learner)),

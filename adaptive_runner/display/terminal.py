@@ -8,6 +8,8 @@ import sys
 import weakref
 from typing import Any, TextIO
 
+from adaptive_runner.runner.summary import format_seconds
+
 __all__ = [
     "RunProgress",
     "estimate_seconds_left",
@@ -21,13 +23,6 @@ __all__ = [
 ]
 
 _BAR_WIDTH = 24
-
-
-def _format_seconds(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def _progress_bar(fraction: float) -> str:
@@ -165,7 +160,7 @@ def format_seconds_left(seconds: float) -> str:
     if seconds >= 86400:
         days, rest = divmod(round(seconds), 86400)
         return f"~{days}d {rest // 3600}h"
-    return "~" + _format_seconds(seconds)
+    return "~" + format_seconds(seconds)
 
 
 def _loss_target(goal: Any) -> float | None:
@@ -246,7 +241,7 @@ def status_line(runner: Any, progress: RunProgress | None = None) -> str:
     failures = len(runner.failed) + len(runner.to_retry)
     if failures:
         parts.append(f"failures: {len(runner.failed)} failed, {len(runner.to_retry)} retrying")
-    parts.append(f"elapsed: {_format_seconds(elapsed)}")
+    parts.append(f"elapsed: {format_seconds(elapsed)}")
     if getattr(runner, "outcome", None) is None:  # still running
         seconds_left = estimate_seconds_left(runner.goal, progress, rate)
         if seconds_left is not None:

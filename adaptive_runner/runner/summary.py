@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["format_summary", "run_summary"]
+__all__ = ["format_seconds", "format_summary", "run_summary"]
 
 
 def _loss(learner: Any) -> float | None:
@@ -65,8 +65,9 @@ def run_summary(runner: Any, status: str | None = None) -> dict[str, Any]:
     }
 
 
-def _seconds(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
+def format_seconds(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on (negative times show as 0:00)."""
+    minutes, rest = divmod(max(0, round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
 
@@ -76,7 +77,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     loss = summary["loss"]
     loss_text = "unavailable" if loss is None else loss if isinstance(loss, str) else f"{loss:.4g}"
     lines = [
-        f"adaptive_runner: run {summary['status']} after {_seconds(summary['elapsed'])} "
+        f"adaptive_runner: run {summary['status']} after {format_seconds(summary['elapsed'])} "
         f"({summary['learner']})",
         f"  points: {summary['npoints']} | loss: {loss_text} | failed: {summary['failed']} | "
         f"retrying: {summary['retrying']} | evaluations cancelled: {summary['cancelled']}",
